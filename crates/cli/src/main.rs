@@ -1,0 +1,57 @@
+//! `herd`: one binary for the herd services.
+//!
+//! Thin by design: parse flags with clap, set up tracing once, hand a config and a bound
+//! listener to a service library. Each subcommand lives in its own module under [`cmd`] with
+//! an `Args` struct and a `run(args) -> anyhow::Result<()>`.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+
+/// herd: fast, reliable network services in one binary.
+#[derive(Debug, Parser)]
+#[command(
+    name = "herd",
+    version,
+    about,
+    after_help = "Examples:\n  herd up                    start the whole local stack from embedded defaults\n  herd node Goloman          run one herd server from the embedded herd.toml\n  herd <command> --help      details and examples for one command"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run every server of the herd (and the other services) in one process.
+    Up(cmd::up::Args),
+    /// Run one herd server by name.
+    Node(cmd::node::Args),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let result = match cli.command {
+        Command::Up(a) => cmd::up::run(a),
+        Command::Node(a) => cmd::node::run(a),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("herd: error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Human-readable logs on stderr, filtered by `RUST_LOG` (default `info`).
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

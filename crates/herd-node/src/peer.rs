@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use herd_proto::{new_nonce, parse_peer_frame, proof, verify_proof, PeerFrame, Role};
+use herd_proto::{error_reply, new_nonce, parse_peer_frame, proof, verify_proof, PeerFrame, Role};
 use serde_json::json;
 use tokio::io::{AsyncRead, AsyncWriteExt, BufWriter};
 use tokio::net::tcp::OwnedWriteHalf;
@@ -81,6 +81,8 @@ pub(crate) async fn accept(node: Arc<Node>, stream: TcpStream, rest: LineReader<
     match outcome {
         Ok(peer) => session(node, peer, reader).await,
         Err(why) => {
+            // Answer like any bad command, so a confused client sees the usual `?` reply.
+            let _ = reader.get_mut().write_all(error_reply(&hello).as_bytes()).await;
             tracing::warn!(server = %me, from = %addr, %why, "peer rejected");
             node.log
                 .record("peer_rejected", json!({ "from": addr, "reason": why }));

@@ -74,7 +74,9 @@ impl Shutdown {
     /// period ran out with tasks still running (they are then abandoned, not awaited).
     pub async fn drain(&self, grace: Duration) -> bool {
         self.tracker.close();
-        tokio::time::timeout(grace, self.tracker.wait()).await.is_ok()
+        tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_ok()
     }
 }
 

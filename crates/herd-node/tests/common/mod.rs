@@ -1,0 +1,125 @@
+//! A herd of real servers on 127.0.0.1:0 for integration tests, with kill and restart.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use herd_node::{HerdFile, NodeConfig};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const CONVERGE: Duration = Duration::from_secs(10);
+
+struct Running {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<Result<(), herd_node::Error>>,
+}
+
+/// Servers of one herd file, each on its own loopback port.
+pub struct Herd {
+    pub file: HerdFile,
+    pub addrs: BTreeMap<String, SocketAddr>,
+    running: BTreeMap<String, Running>,
+    pub secret: Vec<u8>,
+    places: places::Places,
+}
+
+impl Herd {
+    /// The classic five-server topology of the embedded herd.toml, on free ports.
+    pub async fn classic() -> Herd {
+        Herd::start(HerdFile::embedded().unwrap()).await
+    }
+
+    /// Bind every server of `file` on 127.0.0.1:0, then start them all.
+    pub async fn start(mut file: HerdFile) -> Herd {
+        let mut listeners = BTreeMap::new();
+        for name in file.names().map(str::to_string).collect::<Vec<_>>() {
+            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            file.servers.insert(name.clone(), l.local_addr().unwrap().to_string());
+            listeners.insert(name, l);
+        }
+        let addrs = listeners
+            .iter()
+            .map(|(n, l)| (n.clone(), l.local_addr().unwrap()))
+            .collect();
+        let places = places::Places::new(file.places.clone()).unwrap();
+        let mut herd = Herd {
+            secret: b"integration-test-secret".to_vec(),
+            file,
+            addrs,
+            running: BTreeMap::new(),
+            places,
+        };
+        for (name, l) in listeners {
+            herd.spawn(&name, l);
+        }
+        herd
+    }
+
+    fn config(&self, name: &str) -> NodeConfig {
+        let mut cfg = self
+            .file
+            .node_config(name, self.secret.clone(), self.places.clone())
+            .unwrap();
+        cfg.backoff_initial = Duration::from_millis(10);
+        cfg.backoff_max = Duration::from_millis(200);
+        cfg
+    }
+
+    fn spawn(&mut self, name: &str, listener: TcpListener) {
+        let (stop, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(herd_node::run(listener, self.config(name), rx));
+        self.running.insert(name.to_string(), Running { stop, task });
+    }
+
+    pub fn addr(&self, name: &str) -> SocketAddr {
+        self.addrs[name]
+    }
+
+    /// Stop a server and wait until it has exited.
+    pub async fn kill(&mut self, name: &str) {
+        let r = self.running.remove(name).expect("server is running");
+        let _ = r.stop.send(());
+        r.task.await.unwrap().unwrap();
+    }
+
+    /// Start a killed server again on its old address.
+    pub async fn restart(&mut self, name: &str) {
+        let l = TcpListener::bind(self.addr(name)).await.unwrap();
+        self.spawn(name, l);
+    }
+
+    /// Send lines on one connection, half-close, return everything answered.
+    pub async fn send(&self, name: &str, text: &str) -> String {
+        testkit::tcp::send_and_close(self.addr(name), text.as_bytes())
+            .await
+            .unwrap()
+    }
+
+    /// WHATSAT answer's first line (the AT line), or the `?` reply.
+    pub async fn whatsat_line(&self, name: &str, client: &str) -> String {
+        let reply = self.send(name, &format!("WHATSAT {client} 10 3\n")).await;
+        reply.lines().next().unwrap_or_default().to_string()
+    }
+
+    /// Wait until `name` answers WHATSAT for `client` with a line satisfying `pred`.
+    pub async fn eventually(&self, name: &str, client: &str, pred: impl Fn(&str) -> bool) -> bool {
+        testkit::wait_until(CONVERGE, || async { pred(&self.whatsat_line(name, client).await) })
+            .await
+    }
+
+    pub async fn shutdown(mut self) {
+        let names: Vec<String> = self.running.keys().cloned().collect();
+        for n in names {
+            self.kill(&n).await;
+        }
+    }
+}
+
+/// Now as POSIX seconds with nanoseconds, as a client would send it.
+pub fn now() -> String {
+    herd_proto::Timestamp::now().to_string()
+}

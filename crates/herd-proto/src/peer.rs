@@ -1,0 +1,291 @@
+//! Server-to-server frames and the handshake proofs.
+//!
+//! ```text
+//! HERD-HELLO <from> <to> <nonce>        connector -> acceptor
+//! HERD-WELCOME <from> <nonce> <proof>   acceptor -> connector
+//! HERD-PROOF <proof>                    connector -> acceptor
+//! HERD-DIGEST <hex16> x 256             both, after the handshake
+//! AT ...                                an update, exactly as the origin server wrote it
+//! ```
+//!
+//! A proof is `hex(HMAC-SHA256(secret, role \n connector \n acceptor \n nonce_c \n nonce_a))`,
+//! so each side shows it knows the herd secret without sending it, and a proof cannot be
+//! replayed on another connection (fresh nonces) or reflected (the role is bound in).
+
+use std::fmt;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::message::{arity, parse_at, split_fields};
+use crate::{At, ParseError};
+
+/// Number of anti-entropy buckets, and so of values in a digest frame.
+pub const DIGEST_BUCKETS: usize = 256;
+
+/// One line on a peer connection.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PeerFrame {
+    /// Connector opens: who it is, whom it wants, its nonce.
+    Hello {
+        /// The connecting server.
+        from: String,
+        /// The server it means to reach.
+        to: String,
+        /// Connector nonce (hex).
+        nonce: String,
+    },
+    /// Acceptor answers with its own nonce and proof.
+    Welcome {
+        /// The accepting server.
+        from: String,
+        /// Acceptor nonce (hex).
+        nonce: String,
+        /// Acceptor proof (hex).
+        proof: String,
+    },
+    /// Connector's proof.
+    Proof {
+        /// Connector proof (hex).
+        proof: String,
+    },
+    /// Per-bucket digests of the sender's store.
+    Digest(Vec<u64>),
+    /// A location update.
+    Update(At),
+}
+
+/// Which side of the handshake a proof is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The side that accepted the connection.
+    Acceptor,
+    /// The side that dialed.
+    Connector,
+}
+
+fn hex_field(s: &str, max: usize) -> Result<String, ParseError> {
+    if s.is_empty() || s.len() > max || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ParseError::BadFrame);
+    }
+    Ok(s.to_string())
+}
+
+/// Parse one peer line.
+///
+/// # Errors
+/// [`ParseError`] for an unknown frame, wrong field count or malformed field.
+pub fn parse_peer_frame(line: &[u8]) -> Result<PeerFrame, ParseError> {
+    let parts = split_fields(line)?;
+    match parts[0] {
+        "HERD-HELLO" => {
+            arity(&parts, "HERD-HELLO", 3)?;
+            Ok(PeerFrame::Hello {
+                from: parts[1].to_string(),
+                to: parts[2].to_string(),
+                nonce: hex_field(parts[3], 64)?,
+            })
+        }
+        "HERD-WELCOME" => {
+            arity(&parts, "HERD-WELCOME", 3)?;
+            Ok(PeerFrame::Welcome {
+                from: parts[1].to_string(),
+                nonce: hex_field(parts[2], 64)?,
+                proof: hex_field(parts[3], 128)?,
+            })
+        }
+        "HERD-PROOF" => {
+            arity(&parts, "HERD-PROOF", 1)?;
+            Ok(PeerFrame::Proof {
+                proof: hex_field(parts[1], 128)?,
+            })
+        }
+        "HERD-DIGEST" => {
+            arity(&parts, "HERD-DIGEST", DIGEST_BUCKETS)?;
+            parts[1..]
+                .iter()
+                .map(|h| {
+                    if h.len() != 16 {
+                        return Err(ParseError::BadFrame);
+                    }
+                    u64::from_str_radix(h, 16).map_err(|_| ParseError::BadFrame)
+                })
+                .collect::<Result<Vec<u64>, _>>()
+                .map(PeerFrame::Digest)
+        }
+        "AT" => parse_at(&parts).map(PeerFrame::Update),
+        _ => Err(ParseError::UnknownCommand),
+    }
+}
+
+impl fmt::Display for PeerFrame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PeerFrame::Hello { from, to, nonce } => write!(f, "HERD-HELLO {from} {to} {nonce}"),
+            PeerFrame::Welcome { from, nonce, proof } => {
+                write!(f, "HERD-WELCOME {from} {nonce} {proof}")
+            }
+            PeerFrame::Proof { proof } => write!(f, "HERD-PROOF {proof}"),
+            PeerFrame::Digest(values) => {
+                f.write_str("HERD-DIGEST")?;
+                for v in values {
+                    write!(f, " {v:016x}")?;
+                }
+                Ok(())
+            }
+            PeerFrame::Update(at) => write!(f, "{at}"),
+        }
+    }
+}
+
+/// A fresh 128-bit nonce as 32 lowercase hex digits.
+pub fn new_nonce() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
+fn mac(secret: &[u8], role: Role, parts: [&str; 4]) -> Hmac<Sha256> {
+    // HMAC accepts keys of any length, so this constructor cannot fail.
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(secret)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    m.update(match role {
+        Role::Acceptor => b"acceptor",
+        Role::Connector => b"connector",
+    });
+    for p in parts {
+        m.update(b"\n");
+        m.update(p.as_bytes());
+    }
+    m
+}
+
+/// The proof `role` sends in the handshake between `connector` and `acceptor`.
+pub fn proof(
+    secret: &[u8],
+    role: Role,
+    connector: &str,
+    acceptor: &str,
+    connector_nonce: &str,
+    acceptor_nonce: &str,
+) -> String {
+    let m = mac(
+        secret,
+        role,
+        [connector, acceptor, connector_nonce, acceptor_nonce],
+    );
+    hex::encode(m.finalize().into_bytes())
+}
+
+/// Check a received proof in constant time.
+pub fn verify_proof(
+    secret: &[u8],
+    role: Role,
+    connector: &str,
+    acceptor: &str,
+    connector_nonce: &str,
+    acceptor_nonce: &str,
+    proof_hex: &str,
+) -> bool {
+    let Ok(bytes) = hex::decode(proof_hex) else {
+        return false;
+    };
+    mac(
+        secret,
+        role,
+        [connector, acceptor, connector_nonce, acceptor_nonce],
+    )
+    .verify_slice(&bytes)
+    .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each frame formats and parses back to itself.
+    #[test]
+    fn frames_round_trip() {
+        let frames = [
+            PeerFrame::Hello {
+                from: "A".into(),
+                to: "B".into(),
+                nonce: new_nonce(),
+            },
+            PeerFrame::Welcome {
+                from: "B".into(),
+                nonce: "00ff".into(),
+                proof: "ab".repeat(32),
+            },
+            PeerFrame::Proof {
+                proof: "cd".repeat(32),
+            },
+            PeerFrame::Digest(
+                (0..DIGEST_BUCKETS as u64)
+                    .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+                    .collect(),
+            ),
+        ];
+        for f in frames {
+            assert_eq!(parse_peer_frame(f.to_string().as_bytes()), Ok(f));
+        }
+        let at = b"AT A +0.000000001 c +1+1 5";
+        assert!(matches!(parse_peer_frame(at), Ok(PeerFrame::Update(_))));
+    }
+
+    /// Malformed frames are errors, not panics.
+    #[test]
+    fn bad_frames() {
+        for bad in [
+            "HERD-HELLO A B",
+            "HERD-HELLO A B xyz",
+            "HERD-PROOF",
+            "HERD-DIGEST 00",
+            "IAMAT a +1+1 1",
+            "HERD-WELCOME B 00 zz",
+        ] {
+            assert!(parse_peer_frame(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
+
+    /// Proofs verify only with the same secret, role, names and nonces.
+    #[test]
+    fn proofs() {
+        let p = proof(b"s", Role::Acceptor, "A", "B", "01", "02");
+        assert!(verify_proof(b"s", Role::Acceptor, "A", "B", "01", "02", &p));
+        assert!(!verify_proof(
+            b"t",
+            Role::Acceptor,
+            "A",
+            "B",
+            "01",
+            "02",
+            &p
+        ));
+        assert!(!verify_proof(
+            b"s",
+            Role::Connector,
+            "A",
+            "B",
+            "01",
+            "02",
+            &p
+        ));
+        assert!(!verify_proof(
+            b"s",
+            Role::Acceptor,
+            "A",
+            "B",
+            "01",
+            "03",
+            &p
+        ));
+        assert!(!verify_proof(
+            b"s",
+            Role::Acceptor,
+            "A",
+            "B",
+            "01",
+            "02",
+            "nothex"
+        ));
+    }
+}

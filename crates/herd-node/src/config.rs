@@ -60,7 +60,9 @@ impl HerdFile {
         }
         for (name, addr) in &file.servers {
             if name.is_empty() || name.chars().any(char::is_whitespace) {
-                return Err(Error::Config(format!("server name {name:?} must be one word")));
+                return Err(Error::Config(format!(
+                    "server name {name:?} must be one word"
+                )));
             }
             addr.parse::<SocketAddr>().map_err(|_| {
                 Error::Config(format!("server {name}: address {addr:?} is not ip:port"))

@@ -77,6 +77,13 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
     /// The reader, giving up the buffer.
     pub(crate) fn into_parts(self) -> (R, LineReader<()>) {
         let LineReader { reader, buf, chunk } = self;
-        (reader, LineReader { reader: (), buf, chunk })
+        (
+            reader,
+            LineReader {
+                reader: (),
+                buf,
+                chunk,
+            },
+        )
     }
 }

@@ -27,8 +27,8 @@
 #![deny(missing_docs)]
 
 mod client;
-mod conn;
 pub mod config;
+mod conn;
 mod links;
 pub mod log;
 mod peer;

@@ -49,12 +49,25 @@ async fn line_within<R: AsyncRead + Unpin>(
 }
 
 /// Accept a peer whose first line was `hello`; on success run the session.
-pub(crate) async fn accept(node: Arc<Node>, stream: TcpStream, rest: LineReader<()>, hello: Vec<u8>) {
-    let addr = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+pub(crate) async fn accept(
+    node: Arc<Node>,
+    stream: TcpStream,
+    rest: LineReader<()>,
+    hello: Vec<u8>,
+) {
+    let addr = stream
+        .peer_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     let mut reader = rest.with_buffer(stream);
     let me = node.cfg.name.clone();
     let outcome: Result<String, String> = async {
-        let Ok(PeerFrame::Hello { from, to, nonce: nc }) = parse_peer_frame(&hello) else {
+        let Ok(PeerFrame::Hello {
+            from,
+            to,
+            nonce: nc,
+        }) = parse_peer_frame(&hello)
+        else {
             return Err("malformed hello".into());
         };
         if to != me || !node.cfg.peers.iter().any(|p| p.name == from) {
@@ -82,7 +95,10 @@ pub(crate) async fn accept(node: Arc<Node>, stream: TcpStream, rest: LineReader<
         Ok(peer) => session(node, peer, reader).await,
         Err(why) => {
             // Answer like any bad command, so a confused client sees the usual `?` reply.
-            let _ = reader.get_mut().write_all(error_reply(&hello).as_bytes()).await;
+            let _ = reader
+                .get_mut()
+                .write_all(error_reply(&hello).as_bytes())
+                .await;
             tracing::warn!(server = %me, from = %addr, %why, "peer rejected");
             node.log
                 .record("peer_rejected", json!({ "from": addr, "reason": why }));
@@ -99,7 +115,9 @@ async fn send_line(stream: &mut TcpStream, line: &str) -> Result<(), String> {
 
 /// Dial `peer`, authenticate, and return the ready connection.
 async fn connect(node: &Node, peer: &PeerConfig) -> Result<LineReader<TcpStream>, String> {
-    let stream = TcpStream::connect(&peer.addr).await.map_err(|e| e.to_string())?;
+    let stream = TcpStream::connect(&peer.addr)
+        .await
+        .map_err(|e| e.to_string())?;
     let _ = stream.set_nodelay(true);
     let me = &node.cfg.name;
     let mut reader = LineReader::new(stream, node.cfg.max_line);
@@ -113,13 +131,30 @@ async fn connect(node: &Node, peer: &PeerConfig) -> Result<LineReader<TcpStream>
     let line = line_within(&mut reader, node.cfg.handshake_timeout).await?;
     let (na, p) = match parse_peer_frame(&line) {
         Ok(PeerFrame::Welcome { from, nonce, proof }) if from == peer.name => (nonce, proof),
-        _ => return Err(format!("unexpected answer: {}", String::from_utf8_lossy(&line))),
+        _ => {
+            return Err(format!(
+                "unexpected answer: {}",
+                String::from_utf8_lossy(&line)
+            ))
+        }
     };
-    if !verify_proof(&node.cfg.secret, Role::Acceptor, me, &peer.name, &nc, &na, &p) {
+    if !verify_proof(
+        &node.cfg.secret,
+        Role::Acceptor,
+        me,
+        &peer.name,
+        &nc,
+        &na,
+        &p,
+    ) {
         return Err("peer failed the handshake (wrong secret?)".into());
     }
     let mine = proof(&node.cfg.secret, Role::Connector, me, &peer.name, &nc, &na);
-    send_line(reader.get_mut(), &PeerFrame::Proof { proof: mine }.to_string()).await?;
+    send_line(
+        reader.get_mut(),
+        &PeerFrame::Proof { proof: mine }.to_string(),
+    )
+    .await?;
     Ok(reader)
 }
 
@@ -169,7 +204,14 @@ async fn session(node: Arc<Node>, peer: String, reader: LineReader<TcpStream>) {
     node.log.record("peer_connect", json!({ "peer": peer }));
     // The digest is taken after registering, so nothing applied in between is missed.
     let digest = PeerFrame::Digest(node.state.digest()).to_string();
-    let writer = tokio::spawn(write_loop(node.clone(), wr, rx, resync_rx, digest, reset.clone()));
+    let writer = tokio::spawn(write_loop(
+        node.clone(),
+        wr,
+        rx,
+        resync_rx,
+        digest,
+        reset.clone(),
+    ));
     let why = tokio::select! {
         why = read_loop(&node, &peer, &mut reader, &resync_tx) => why,
         _ = reset.cancelled() => "reset".to_string(),

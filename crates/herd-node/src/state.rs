@@ -144,7 +144,9 @@ impl HerdState {
         if theirs.len() != ours.len() {
             return (0..DIGEST_BUCKETS).collect();
         }
-        (0..DIGEST_BUCKETS).filter(|&i| ours[i] != theirs[i]).collect()
+        (0..DIGEST_BUCKETS)
+            .filter(|&i| ours[i] != theirs[i])
+            .collect()
     }
 
     /// Every stored line of one bucket (a snapshot: the lock is released on return).

@@ -39,8 +39,17 @@ async fn invalid_commands_get_question_mark() {
         assert_eq!(reply, format!("? {line}\n"), "for {line:?}");
     }
     herd.send("Solo", "IAMAT known +1+1 1\n").await;
-    for line in ["WHATSAT known 51 5", "WHATSAT known -1 5", "WHATSAT known 10 21", "WHATSAT known 10 2.5", "WHATSAT known ten 5"] {
-        assert_eq!(herd.send("Solo", &format!("{line}\n")).await, format!("? {line}\n"));
+    for line in [
+        "WHATSAT known 51 5",
+        "WHATSAT known -1 5",
+        "WHATSAT known 10 21",
+        "WHATSAT known 10 2.5",
+        "WHATSAT known ten 5",
+    ] {
+        assert_eq!(
+            herd.send("Solo", &format!("{line}\n")).await,
+            format!("? {line}\n")
+        );
     }
     herd.shutdown().await;
 }
@@ -50,8 +59,14 @@ async fn invalid_commands_get_question_mark() {
 async fn client_cannot_inject_at() {
     let herd = single().await;
     let forged = "AT Solo +0.000000001 victim +1+1 99999999999.0";
-    assert_eq!(herd.send("Solo", &format!("{forged}\n")).await, format!("? {forged}\n"));
-    assert_eq!(herd.whatsat_line("Solo", "victim").await, "? WHATSAT victim 10 3");
+    assert_eq!(
+        herd.send("Solo", &format!("{forged}\n")).await,
+        format!("? {forged}\n")
+    );
+    assert_eq!(
+        herd.whatsat_line("Solo", "victim").await,
+        "? WHATSAT victim 10 3"
+    );
     herd.shutdown().await;
 }
 
@@ -73,7 +88,10 @@ async fn several_commands_in_order() {
     assert_eq!(lines.next(), Some(at));
     let rest: Vec<&str> = lines.collect();
     let last = rest.last().unwrap();
-    assert!(last.starts_with("AT Solo +17") && last.ends_with(" k2 -33.9+151.2 -0.5"), "{last}");
+    assert!(
+        last.starts_with("AT Solo +17") && last.ends_with(" k2 -33.9+151.2 -0.5"),
+        "{last}"
+    );
     herd.shutdown().await;
 }
 
@@ -81,10 +99,18 @@ async fn several_commands_in_order() {
 #[tokio::test]
 async fn half_close_gets_answer() {
     let herd = single().await;
-    let reply = herd.send("Solo", &format!("IAMAT hc +1.5-2.5 {}", now())).await;
-    assert!(reply.starts_with("AT Solo ") && reply.ends_with('\n'), "{reply:?}");
+    let reply = herd
+        .send("Solo", &format!("IAMAT hc +1.5-2.5 {}", now()))
+        .await;
+    assert!(
+        reply.starts_with("AT Solo ") && reply.ends_with('\n'),
+        "{reply:?}"
+    );
     let reply = herd.send("Solo", "WHATSAT hc 50 20").await;
-    assert!(reply.starts_with("AT Solo ") && reply.ends_with("}\n\n"), "{reply:?}");
+    assert!(
+        reply.starts_with("AT Solo ") && reply.ends_with("}\n\n"),
+        "{reply:?}"
+    );
     herd.shutdown().await;
 }
 
@@ -101,10 +127,15 @@ async fn abusive_clients_do_not_hurt_others() {
         let _ = big.write_all(&blob).await;
         let mut buf = [0u8; 256];
         let n = tokio::time::timeout(Duration::from_secs(10), big.read(&mut buf)).await;
-        (big, n.map(|r| r.map(|n| String::from_utf8_lossy(&buf[..n]).into_owned())))
+        (
+            big,
+            n.map(|r| r.map(|n| String::from_utf8_lossy(&buf[..n]).into_owned())),
+        )
     });
     for i in 0..20 {
-        let r = herd.send("Solo", &format!("IAMAT ok{i} +1+1 {}\n", now())).await;
+        let r = herd
+            .send("Solo", &format!("IAMAT ok{i} +1+1 {}\n", now()))
+            .await;
         assert!(r.starts_with("AT Solo "), "{r}");
     }
     let (mut big, answer) = writer.await.unwrap();
@@ -126,7 +157,9 @@ async fn peer_with_wrong_secret_is_refused() {
     .unwrap();
     let herd = Herd::start(file).await;
     let mut s = TcpStream::connect(herd.addr("B")).await.unwrap();
-    s.write_all(b"HERD-HELLO A B 0123456789abcdef\n").await.unwrap();
+    s.write_all(b"HERD-HELLO A B 0123456789abcdef\n")
+        .await
+        .unwrap();
     let welcome = testkit::tcp::read_until(&mut s, b"\n").await.unwrap();
     assert!(welcome.starts_with("HERD-WELCOME B "), "{welcome}");
     s.write_all(format!("HERD-PROOF {}\nAT A +0.1 evil +1+1 5\n", "00".repeat(32)).as_bytes())
@@ -136,7 +169,9 @@ async fn peer_with_wrong_secret_is_refused() {
     let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut rest)).await;
     assert_eq!(herd.whatsat_line("B", "evil").await, "? WHATSAT evil 10 3");
     // A stranger not in B's links is refused before any challenge.
-    let r = herd.send("B", "HERD-HELLO Mallory B 0123456789abcdef\n").await;
+    let r = herd
+        .send("B", "HERD-HELLO Mallory B 0123456789abcdef\n")
+        .await;
     assert!(!r.contains("WELCOME"), "{r}");
     herd.shutdown().await;
 }
@@ -147,6 +182,8 @@ async fn shutdown_closes_listener() {
     let mut herd = single().await;
     let addr = herd.addr("Solo");
     let _idle = TcpStream::connect(addr).await.unwrap();
-    tokio::time::timeout(Duration::from_secs(8), herd.kill("Solo")).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(8), herd.kill("Solo"))
+        .await
+        .unwrap();
     assert!(TcpStream::connect(addr).await.is_err());
 }

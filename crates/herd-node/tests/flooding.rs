@@ -11,12 +11,18 @@ const NAMES: [&str; 5] = ["Goloman", "Hands", "Holiday", "Welsh", "Wilkes"];
 async fn flooding_reaches_every_server() {
     let herd = Herd::classic().await;
     let reply = herd
-        .send("Goloman", &format!("IAMAT kiwi +34.068930-118.445127 {}\n", now()))
+        .send(
+            "Goloman",
+            &format!("IAMAT kiwi +34.068930-118.445127 {}\n", now()),
+        )
         .await;
     assert!(reply.starts_with("AT Goloman +"), "{reply}");
     let at = reply.trim_end().to_string();
     for name in NAMES {
-        assert!(herd.eventually(name, "kiwi", |l| l == at).await, "{name} never got {at}");
+        assert!(
+            herd.eventually(name, "kiwi", |l| l == at).await,
+            "{name} never got {at}"
+        );
     }
     herd.shutdown().await;
 }
@@ -27,7 +33,10 @@ async fn two_hops_away_answers_with_original_at_line() {
     let herd = Herd::classic().await;
     // Welsh links only to Holiday; Hands is Welsh -> Holiday -> (Goloman | Wilkes) -> Hands.
     let reply = herd
-        .send("Welsh", &format!("IAMAT far +34.068930-118.445127 {}\n", now()))
+        .send(
+            "Welsh",
+            &format!("IAMAT far +34.068930-118.445127 {}\n", now()),
+        )
         .await;
     let at = reply.trim_end().to_string();
     assert!(herd.eventually("Hands", "far", |l| l == at).await);
@@ -75,15 +84,27 @@ async fn newest_timestamp_wins_everywhere() {
 #[tokio::test]
 async fn partition_each_side_keeps_answering() {
     let mut herd = Herd::classic().await;
-    let before = herd.send("Hands", &format!("IAMAT both +1+1 {}\n", now())).await;
+    let before = herd
+        .send("Hands", &format!("IAMAT both +1+1 {}\n", now()))
+        .await;
     for name in NAMES {
-        assert!(herd.eventually(name, "both", |l| l == before.trim_end()).await);
+        assert!(
+            herd.eventually(name, "both", |l| l == before.trim_end())
+                .await
+        );
     }
     herd.kill("Goloman").await;
     herd.kill("Wilkes").await;
-    let left = herd.send("Hands", &format!("IAMAT left +2+2 {}\n", now())).await;
-    let right = herd.send("Welsh", &format!("IAMAT right +3+3 {}\n", now())).await;
-    assert!(herd.eventually("Holiday", "right", |l| l == right.trim_end()).await);
+    let left = herd
+        .send("Hands", &format!("IAMAT left +2+2 {}\n", now()))
+        .await;
+    let right = herd
+        .send("Welsh", &format!("IAMAT right +3+3 {}\n", now()))
+        .await;
+    assert!(
+        herd.eventually("Holiday", "right", |l| l == right.trim_end())
+            .await
+    );
     assert_eq!(herd.whatsat_line("Hands", "left").await, left.trim_end());
     assert_eq!(herd.whatsat_line("Hands", "both").await, before.trim_end());
     assert_eq!(herd.whatsat_line("Welsh", "both").await, before.trim_end());
@@ -97,18 +118,34 @@ async fn partition_each_side_keeps_answering() {
 async fn restarted_server_catches_up() {
     let mut herd = Herd::classic().await;
     herd.kill("Welsh").await;
-    let missed = herd.send("Goloman", &format!("IAMAT missed +4+4 {}\n", now())).await;
-    assert!(herd.eventually("Holiday", "missed", |l| l == missed.trim_end()).await);
+    let missed = herd
+        .send("Goloman", &format!("IAMAT missed +4+4 {}\n", now()))
+        .await;
+    assert!(
+        herd.eventually("Holiday", "missed", |l| l == missed.trim_end())
+            .await
+    );
     herd.restart("Welsh").await;
     assert!(
-        herd.eventually("Welsh", "missed", |l| l == missed.trim_end()).await,
+        herd.eventually("Welsh", "missed", |l| l == missed.trim_end())
+            .await,
         "anti-entropy did not deliver the missed update"
     );
-    let fresh = herd.send("Wilkes", &format!("IAMAT fresh +5+5 {}\n", now())).await;
-    assert!(herd.eventually("Welsh", "fresh", |l| l == fresh.trim_end()).await);
+    let fresh = herd
+        .send("Wilkes", &format!("IAMAT fresh +5+5 {}\n", now()))
+        .await;
+    assert!(
+        herd.eventually("Welsh", "fresh", |l| l == fresh.trim_end())
+            .await
+    );
     // And what only the restarted server hears reaches the rest.
-    let back = herd.send("Welsh", &format!("IAMAT back +6+6 {}\n", now())).await;
-    assert!(herd.eventually("Hands", "back", |l| l == back.trim_end()).await);
+    let back = herd
+        .send("Welsh", &format!("IAMAT back +6+6 {}\n", now()))
+        .await;
+    assert!(
+        herd.eventually("Hands", "back", |l| l == back.trim_end())
+            .await
+    );
     herd.shutdown().await;
 }
 
@@ -118,10 +155,20 @@ async fn restarted_server_catches_up() {
 async fn healed_partition_exchanges_both_ways() {
     let mut herd = Herd::classic().await;
     herd.kill("Holiday").await; // Welsh's only link
-    let isolated = herd.send("Welsh", &format!("IAMAT iso +7+7 {}\n", now())).await;
-    let main = herd.send("Hands", &format!("IAMAT main +8+8 {}\n", now())).await;
+    let isolated = herd
+        .send("Welsh", &format!("IAMAT iso +7+7 {}\n", now()))
+        .await;
+    let main = herd
+        .send("Hands", &format!("IAMAT main +8+8 {}\n", now()))
+        .await;
     herd.restart("Holiday").await;
-    assert!(herd.eventually("Goloman", "iso", |l| l == isolated.trim_end()).await);
-    assert!(herd.eventually("Welsh", "main", |l| l == main.trim_end()).await);
+    assert!(
+        herd.eventually("Goloman", "iso", |l| l == isolated.trim_end())
+            .await
+    );
+    assert!(
+        herd.eventually("Welsh", "main", |l| l == main.trim_end())
+            .await
+    );
     herd.shutdown().await;
 }

@@ -7,9 +7,11 @@
 //! # Layout
 //! - [`wait_until`]: poll an async condition until true or a deadline passes.
 //! - [`tcp`]: one-shot and line-oriented raw TCP clients.
+//! - [`http`]: [`http::FakeHttp`], a canned stand-in for remote HTTP APIs.
 
 #![deny(missing_docs)]
 
+pub mod http;
 pub mod tcp;
 
 use std::future::Future;

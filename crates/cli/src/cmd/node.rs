@@ -39,7 +39,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {addr} (is another herd running?)"))?;
         let peers: Vec<&str> = cfg.peers.iter().map(|p| p.name.as_str()).collect();
-        println!("{} listening on {addr}, linked to {}", cfg.name, peers.join(", "));
+        println!(
+            "{} listening on {addr}, linked to {}",
+            cfg.name,
+            peers.join(", ")
+        );
         herd_node::run(listener, cfg, netkit::signal::ctrl_c_or_term()).await?;
         println!("stopped");
         Ok(())

@@ -43,7 +43,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
                 format!("cannot listen on {addr} for {name} (is another herd running?)")
             })?;
             let peers: Vec<String> = cfg.peers.iter().map(|p| p.name.clone()).collect();
-            rows.push(("herd node", name.to_string(), addr.to_string(), peers.join(", ")));
+            rows.push((
+                "herd node",
+                name.to_string(),
+                addr.to_string(),
+                peers.join(", "),
+            ));
             let stop = sd.clone();
             tasks.push(tokio::spawn(herd_node::run(listener, cfg, async move {
                 stop.cancelled().await
@@ -68,7 +73,10 @@ fn print_table(rows: &[(&str, String, String, String)]) {
     let w1 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(7);
     let w2 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(4);
     let w3 = rows.iter().map(|r| r.2.len()).max().unwrap_or(0).max(6);
-    println!("{:w1$}  {:w2$}  {:w3$}  linked to", "service", "name", "listen");
+    println!(
+        "{:w1$}  {:w2$}  {:w3$}  linked to",
+        "service", "name", "listen"
+    );
     for (kind, name, addr, peers) in rows {
         println!("{kind:w1$}  {name:w2$}  {addr:w3$}  {peers}");
     }

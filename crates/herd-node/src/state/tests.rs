@@ -21,11 +21,18 @@ fn newest_wins_any_order() {
             s.apply(&at("A", "c", t));
         }
         let e = s.get("c").unwrap();
-        assert!(e.line.ends_with(" 100.500000001"), "{order:?} -> {}", e.line);
+        assert!(
+            e.line.ends_with(" 100.500000001"),
+            "{order:?} -> {}",
+            e.line
+        );
     }
     let s = HerdState::new();
     assert!(s.apply(&at("A", "c", "1.5")).is_some());
-    assert!(s.apply(&at("B", "c", "1.5")).is_none(), "equal time is a loop, not news");
+    assert!(
+        s.apply(&at("B", "c", "1.5")).is_none(),
+        "equal time is a loop, not news"
+    );
     assert!(s.apply(&at("B", "c", "1.4")).is_none());
     assert!(s.get("c").unwrap().line.starts_with("AT A "));
 }

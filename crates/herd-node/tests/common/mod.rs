@@ -38,7 +38,8 @@ impl Herd {
         let mut listeners = BTreeMap::new();
         for name in file.names().map(str::to_string).collect::<Vec<_>>() {
             let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            file.servers.insert(name.clone(), l.local_addr().unwrap().to_string());
+            file.servers
+                .insert(name.clone(), l.local_addr().unwrap().to_string());
             listeners.insert(name, l);
         }
         let addrs = listeners
@@ -72,7 +73,8 @@ impl Herd {
     fn spawn(&mut self, name: &str, listener: TcpListener) {
         let (stop, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(herd_node::run(listener, self.config(name), rx));
-        self.running.insert(name.to_string(), Running { stop, task });
+        self.running
+            .insert(name.to_string(), Running { stop, task });
     }
 
     pub fn addr(&self, name: &str) -> SocketAddr {
@@ -107,8 +109,10 @@ impl Herd {
 
     /// Wait until `name` answers WHATSAT for `client` with a line satisfying `pred`.
     pub async fn eventually(&self, name: &str, client: &str, pred: impl Fn(&str) -> bool) -> bool {
-        testkit::wait_until(CONVERGE, || async { pred(&self.whatsat_line(name, client).await) })
-            .await
+        testkit::wait_until(CONVERGE, || async {
+            pred(&self.whatsat_line(name, client).await)
+        })
+        .await
     }
 
     pub async fn shutdown(mut self) {

@@ -1,0 +1,65 @@
+//! The `overpass` provider: named OpenStreetMap nodes near the point, converted to the
+//! legacy shape.
+
+use serde_json::{json, Value};
+
+use crate::{remote, NearbyResponse, Query};
+
+/// OSM keys whose value becomes the result's first type.
+const KINDS: [&str; 5] = ["amenity", "tourism", "shop", "leisure", "place"];
+
+/// The Overpass QL for named nodes of the interesting kinds within the radius.
+pub(crate) fn query_text(q: &Query, timeout_secs: u64) -> String {
+    let around = format!("around:{},{},{}", q.radius_m(), q.lat, q.lon);
+    let mut s = format!("[out:json][timeout:{timeout_secs}];(");
+    for k in KINDS {
+        s.push_str(&format!("node({around})[name][{k}];"));
+    }
+    s.push_str(");out body 200;");
+    s
+}
+
+/// POST the query and convert the elements.
+pub(crate) async fn nearby(
+    http: &reqwest::Client,
+    url: &str,
+    q: &Query,
+    timeout: std::time::Duration,
+) -> NearbyResponse {
+    let data = query_text(q, timeout.as_secs().max(1));
+    let req = http.post(url).form(&[("data", data)]);
+    match remote::json("overpass", req, timeout).await {
+        Ok(v) => NearbyResponse::found(
+            convert(&v),
+            vec!["© OpenStreetMap contributors, ODbL".to_string()],
+        ),
+        Err(fail) => fail,
+    }
+}
+
+/// `{"elements": [...]}` to legacy result objects.
+pub(crate) fn convert(v: &Value) -> Vec<Value> {
+    let Some(elements) = v["elements"].as_array() else {
+        return Vec::new();
+    };
+    elements
+        .iter()
+        .filter_map(|e| {
+            let tags = &e["tags"];
+            let name = tags["name"].as_str()?;
+            let (lat, lng) = (e["lat"].as_f64()?, e["lon"].as_f64()?);
+            let types: Vec<&str> = KINDS.iter().filter_map(|k| tags[*k].as_str()).collect();
+            let vicinity: Vec<&str> = ["addr:housenumber", "addr:street", "addr:city"]
+                .iter()
+                .filter_map(|k| tags[*k].as_str())
+                .collect();
+            Some(json!({
+                "geometry": { "location": { "lat": lat, "lng": lng } },
+                "name": name,
+                "place_id": format!("osm:node:{}", e["id"]),
+                "types": types,
+                "vicinity": vicinity.join(" "),
+            }))
+        })
+        .collect()
+}

@@ -1,0 +1,262 @@
+//! Remote providers against local fakes with recorded-shape responses: conversion, error
+//! statuses, timeouts, fallback and the cache. No test touches the internet.
+
+use std::time::{Duration, Instant};
+
+use places::{NearbyResponse, Places, PlacesConfig, ProviderKind};
+use testkit::http::{FakeHttp, Reply};
+
+const LA: (f64, f64) = (34.068930, -118.445127);
+
+const GOOGLE_OK: &str = r#"{"html_attributions": [], "results": [
+  {"geometry": {"location": {"lat": 34.0700, "lng": -118.4400}}, "name": "Far Cafe", "place_id": "p2", "types": ["cafe"], "vicinity": "2 Far St"},
+  {"geometry": {"location": {"lat": 34.0690, "lng": -118.4451}}, "name": "Near Hall", "place_id": "p1", "types": ["university"], "vicinity": "1 Near St"},
+  {"geometry": {"location": {"lat": 34.0800, "lng": -118.4300}}, "name": "Farthest", "place_id": "p3", "types": ["park"], "vicinity": "3 St"}
+], "status": "OK"}"#;
+
+const GOOGLE_NEW_OK: &str = r#"{"places": [
+  {"id": "ChIJ1", "displayName": {"text": "Royce Hall", "languageCode": "en"}, "location": {"latitude": 34.0729, "longitude": -118.4422},
+   "types": ["point_of_interest", "establishment"], "formattedAddress": "10745 Dickson Plaza, Los Angeles, CA 90095, USA", "shortFormattedAddress": "10745 Dickson Plaza, Los Angeles"}
+]}"#;
+
+const OVERPASS_OK: &str = r#"{"version": 0.6, "elements": [
+  {"type": "node", "id": 42, "lat": 34.0705, "lon": -118.4430, "tags": {"name": "Kerckhoff Coffee", "amenity": "cafe", "addr:street": "Westwood Plaza"}},
+  {"type": "node", "id": 43, "lat": 34.0690, "lon": -118.4452, "tags": {"amenity": "bench"}}
+]}"#;
+
+fn config(providers: Vec<ProviderKind>, url: &str) -> PlacesConfig {
+    PlacesConfig {
+        providers,
+        google_base_url: url.to_string(),
+        google_new_base_url: url.to_string(),
+        overpass_url: url.to_string(),
+        api_key: Some("test-key".into()),
+        timeout_ms: 300,
+        cache_ttl_secs: 0,
+        ..PlacesConfig::default()
+    }
+}
+
+async fn ask(cfg: PlacesConfig, limit: usize) -> NearbyResponse {
+    Places::new(cfg)
+        .unwrap()
+        .nearby(LA.0, LA.1, 5.0, limit)
+        .await
+}
+
+/// Legacy results pass through, sorted nearest first and cut to the bound; the key and
+/// location are sent as query parameters.
+#[tokio::test]
+async fn google_legacy_ok() {
+    let fake = FakeHttp::start(Reply::Json(200, GOOGLE_OK.into())).await;
+    let r = ask(config(vec![ProviderKind::Google], &fake.url("/nearby")), 2).await;
+    assert_eq!(r.status, "OK");
+    let names: Vec<&str> = r
+        .results
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Near Hall", "Far Cafe"]);
+    let req = &fake.requests()[0];
+    assert!(
+        req.request_line
+            .starts_with("GET /nearby?location=34.06893%2C-118.445127&radius=5000&key=test-key"),
+        "{}",
+        req.request_line
+    );
+}
+
+/// Google's error statuses and HTTP failures are failures; with one provider they come back
+/// to the caller as values with an error message.
+#[tokio::test]
+async fn google_error_statuses() {
+    let cases = [
+        (
+            Reply::Json(
+                200,
+                r#"{"results": [], "status": "OVER_QUERY_LIMIT", "error_message": "quota"}"#.into(),
+            ),
+            "OVER_QUERY_LIMIT",
+        ),
+        (
+            Reply::Json(
+                200,
+                r#"{"results": [], "status": "REQUEST_DENIED", "error_message": "bad key"}"#.into(),
+            ),
+            "REQUEST_DENIED",
+        ),
+        (Reply::Json(429, "{}".into()), "OVER_QUERY_LIMIT"),
+        (Reply::Json(500, "oops".into()), "UNKNOWN_ERROR"),
+        (Reply::Json(200, "not json".into()), "UNKNOWN_ERROR"),
+        (Reply::Stall, "UNKNOWN_ERROR"),
+    ];
+    for (reply, status) in cases {
+        let fake = FakeHttp::start(reply.clone()).await;
+        let start = Instant::now();
+        let r = ask(config(vec![ProviderKind::Google], &fake.url("/")), 5).await;
+        assert_eq!(r.status, status, "{reply:?}");
+        assert!(r.error_message.is_some(), "{reply:?}");
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{reply:?} took {:?}",
+            start.elapsed()
+        );
+    }
+}
+
+/// ZERO_RESULTS is an answer: no fall-through to the next provider.
+#[tokio::test]
+async fn zero_results_is_an_answer() {
+    let fake = FakeHttp::start(Reply::Json(
+        200,
+        r#"{"html_attributions": [], "results": [], "status": "ZERO_RESULTS"}"#.into(),
+    ))
+    .await;
+    let r = ask(
+        config(
+            vec![ProviderKind::Google, ProviderKind::Offline],
+            &fake.url("/"),
+        ),
+        5,
+    )
+    .await;
+    assert_eq!(r.status, "ZERO_RESULTS");
+}
+
+/// Places API (New): POST with the key and field mask; places converted to legacy objects.
+#[tokio::test]
+async fn google_new_converts() {
+    let fake = FakeHttp::start(Reply::Json(200, GOOGLE_NEW_OK.into())).await;
+    let r = ask(
+        config(
+            vec![ProviderKind::GoogleNew],
+            &fake.url("/v1/places:searchNearby"),
+        ),
+        5,
+    )
+    .await;
+    assert_eq!(r.status, "OK");
+    let p = &r.results[0];
+    assert_eq!(p["name"], "Royce Hall");
+    assert_eq!(p["place_id"], "ChIJ1");
+    assert_eq!(p["geometry"]["location"]["lat"], 34.0729);
+    assert_eq!(p["vicinity"], "10745 Dickson Plaza, Los Angeles");
+    let req = &fake.requests()[0];
+    assert!(req.request_line.starts_with("POST /v1/places:searchNearby"));
+    assert!(req
+        .headers
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case("x-goog-api-key: test-key")));
+    let body: serde_json::Value = serde_json::from_str(&req.body).unwrap();
+    assert_eq!(body["locationRestriction"]["circle"]["radius"], 5000);
+    let empty = FakeHttp::start(Reply::Json(200, "{}".into())).await;
+    let r = ask(config(vec![ProviderKind::GoogleNew], &empty.url("/")), 5).await;
+    assert_eq!(r.status, "ZERO_RESULTS");
+    let denied = FakeHttp::start(Reply::Json(
+        403,
+        r#"{"error": {"code": 403, "status": "PERMISSION_DENIED"}}"#.into(),
+    ))
+    .await;
+    assert_eq!(
+        ask(config(vec![ProviderKind::GoogleNew], &denied.url("/")), 5)
+            .await
+            .status,
+        "REQUEST_DENIED"
+    );
+}
+
+/// Overpass: named nodes become results; unnamed ones are skipped; 429/504 are failures.
+#[tokio::test]
+async fn overpass_converts() {
+    let fake = FakeHttp::start(Reply::Json(200, OVERPASS_OK.into())).await;
+    let r = ask(
+        config(vec![ProviderKind::Overpass], &fake.url("/api/interpreter")),
+        5,
+    )
+    .await;
+    assert_eq!(r.status, "OK");
+    assert_eq!(r.results.len(), 1);
+    assert_eq!(r.results[0]["place_id"], "osm:node:42");
+    assert_eq!(r.results[0]["types"][0], "cafe");
+    assert!(fake.requests()[0].body.starts_with("data="));
+    for code in [429, 504] {
+        let f = FakeHttp::start(Reply::Json(code, "{}".into())).await;
+        assert!(!ask(config(vec![ProviderKind::Overpass], &f.url("/")), 5)
+            .await
+            .is_answer());
+    }
+}
+
+/// A failing provider falls back to the next; all failing gives the last failure in time.
+#[tokio::test]
+async fn fallback_and_all_fail() {
+    let broken = FakeHttp::start(Reply::Json(500, "down".into())).await;
+    let r = ask(
+        config(
+            vec![ProviderKind::Google, ProviderKind::Offline],
+            &broken.url("/"),
+        ),
+        3,
+    )
+    .await;
+    assert_eq!(r.status, "OK");
+    assert!(r.results[0]["place_id"]
+        .as_str()
+        .unwrap()
+        .starts_with("gn-"));
+    let stalled = FakeHttp::start(Reply::Stall).await;
+    let start = Instant::now();
+    let r = ask(
+        config(
+            vec![
+                ProviderKind::Google,
+                ProviderKind::GoogleNew,
+                ProviderKind::Overpass,
+            ],
+            &stalled.url("/"),
+        ),
+        3,
+    )
+    .await;
+    assert!(!r.is_answer());
+    assert!(r.error_message.unwrap().contains("overpass"));
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+/// Without a key the Google providers fail without sending anything.
+#[tokio::test]
+async fn missing_key_sends_nothing() {
+    let fake = FakeHttp::start(Reply::Json(200, GOOGLE_OK.into())).await;
+    let mut cfg = config(vec![ProviderKind::Google], &fake.url("/"));
+    cfg.api_key = None;
+    if std::env::var("GOOGLE_PLACES_API_KEY").is_ok() {
+        return; // a developer's real key would be used; nothing to prove here
+    }
+    let r = ask(cfg, 5).await;
+    assert_eq!(r.status, "REQUEST_DENIED");
+    assert_eq!(fake.hits(), 0);
+}
+
+/// The same query within the TTL is answered from the cache; failures are not cached.
+#[tokio::test]
+async fn answers_are_cached_failures_are_not() {
+    let fake = FakeHttp::start(Reply::Json(200, GOOGLE_OK.into())).await;
+    let mut cfg = config(vec![ProviderKind::Google], &fake.url("/"));
+    cfg.cache_ttl_secs = 60;
+    let places = Places::new(cfg).unwrap();
+    let a = places.nearby(LA.0, LA.1, 5.0, 3).await;
+    let b = places.nearby(LA.0 + 0.00001, LA.1, 5.0, 3).await;
+    assert_eq!(a, b);
+    assert_eq!(fake.hits(), 1);
+    let failing = FakeHttp::start(Reply::Json(500, "x".into())).await;
+    let mut cfg = config(vec![ProviderKind::Google], &failing.url("/"));
+    cfg.cache_ttl_secs = 60;
+    let places = Places::new(cfg).unwrap();
+    places.nearby(LA.0, LA.1, 5.0, 3).await;
+    places.nearby(LA.0, LA.1, 5.0, 3).await;
+    assert_eq!(failing.hits(), 2);
+}

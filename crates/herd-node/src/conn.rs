@@ -27,15 +27,7 @@ pub(crate) struct LineReader<R> {
     chunk: Box<[u8]>,
 }
 
-impl<R: AsyncRead + Unpin> LineReader<R> {
-    pub(crate) fn new(reader: R, max_line: usize) -> Self {
-        LineReader {
-            reader,
-            buf: LineBuffer::new(max_line),
-            chunk: vec![0; CHUNK].into_boxed_slice(),
-        }
-    }
-
+impl<R> LineReader<R> {
     /// Wrap a new reader, keeping bytes already buffered (used when a connection is handed
     /// from the client loop to a peer session).
     pub(crate) fn with_buffer<S>(self, reader: S) -> LineReader<S> {
@@ -43,6 +35,34 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
             reader,
             buf: self.buf,
             chunk: self.chunk,
+        }
+    }
+
+    /// The reader inside, to write to it or hand it on.
+    pub(crate) fn get_mut(&mut self) -> &mut R {
+        &mut self.reader
+    }
+
+    /// The reader, giving up the buffer.
+    pub(crate) fn into_parts(self) -> (R, LineReader<()>) {
+        let LineReader { reader, buf, chunk } = self;
+        (
+            reader,
+            LineReader {
+                reader: (),
+                buf,
+                chunk,
+            },
+        )
+    }
+}
+
+impl<R: AsyncRead + Unpin> LineReader<R> {
+    pub(crate) fn new(reader: R, max_line: usize) -> Self {
+        LineReader {
+            reader,
+            buf: LineBuffer::new(max_line),
+            chunk: vec![0; CHUNK].into_boxed_slice(),
         }
     }
 
@@ -67,23 +87,5 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
             }
             self.buf.extend(&self.chunk[..n]);
         }
-    }
-
-    /// The reader inside, to write to it or hand it on.
-    pub(crate) fn get_mut(&mut self) -> &mut R {
-        &mut self.reader
-    }
-
-    /// The reader, giving up the buffer.
-    pub(crate) fn into_parts(self) -> (R, LineReader<()>) {
-        let LineReader { reader, buf, chunk } = self;
-        (
-            reader,
-            LineReader {
-                reader: (),
-                buf,
-                chunk,
-            },
-        )
     }
 }

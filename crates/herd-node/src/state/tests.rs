@@ -46,7 +46,7 @@ fn digests_track_content() {
         a.apply(&at("A", &format!("c{i}"), &format!("{i}.1")));
     }
     for i in (0..200).rev() {
-        b.apply(&at("B", &format!("c{i}"), "0.5"));
+        b.apply(&at("B", &format!("c{i}"), "-1"));
         b.apply(&at("B", &format!("c{i}"), &format!("{i}.1")));
     }
     assert_eq!(a.digest(), b.digest());

@@ -10,7 +10,7 @@
 //! - [`message`]: client lines ([`Request`]: [`IAmAt`], [`WhatsAt`], [`At`]) and replies.
 //! - [`peer`]: server-to-server frames ([`PeerFrame`]) and handshake proofs.
 //! - [`codec`]: [`LineBuffer`], a bounded line splitter.
-//! - [`error`]: [`ParseError`].
+//! - [`error`]: the [`ParseError`] type.
 //!
 //! # Example
 //! ```

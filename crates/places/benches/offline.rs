@@ -1,5 +1,7 @@
 //! Offline radius queries: how long a WHATSAT's places lookup takes.
 
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use places::Gazetteer;
 

@@ -33,7 +33,6 @@ fn config(providers: Vec<ProviderKind>, url: &str) -> PlacesConfig {
         api_key: Some("test-key".into()),
         timeout_ms: 300,
         cache_ttl_secs: 0,
-        ..PlacesConfig::default()
     }
 }
 

@@ -81,7 +81,12 @@ impl Gazetteer {
     /// Places within `radius_km` of (lat, lon), nearest first, at most `limit`, each with
     /// its distance in km.
     pub fn within(&self, lat: f64, lon: f64, radius_km: f64, limit: usize) -> Vec<(f64, &Place)> {
-        if !(radius_km > 0.0) || !lat.is_finite() || !lon.is_finite() || limit == 0 {
+        if radius_km.is_nan()
+            || radius_km <= 0.0
+            || !lat.is_finite()
+            || !lon.is_finite()
+            || limit == 0
+        {
             return Vec::new();
         }
         let angle = (radius_km / EARTH_RADIUS_KM).min(std::f64::consts::PI);

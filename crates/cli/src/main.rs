@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
     name = "herd",
     version,
     about,
-    after_help = "Examples:\n  herd up                    start the whole local stack from embedded defaults\n  herd node Goloman          run one herd server from the embedded herd.toml\n  herd <command> --help      details and examples for one command"
+    after_help = "Examples:\n  herd up                    start the whole local stack from embedded defaults\n  herd node Goloman          run one herd server from the embedded herd.toml\n  herd load http://127.0.0.1:8080/ -c 50 -d 10s\n  herd <command> --help      details and examples for one command"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -27,6 +27,8 @@ enum Command {
     Up(cmd::up::Args),
     /// Run one herd server by name.
     Node(cmd::node::Args),
+    /// Generate HTTP or herd-protocol load and report honest latency percentiles.
+    Load(cmd::load::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -35,6 +37,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Up(a) => cmd::up::run(a),
         Command::Node(a) => cmd::node::run(a),
+        Command::Load(a) => cmd::load::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

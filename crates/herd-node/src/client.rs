@@ -92,7 +92,10 @@ async fn answer(node: &Node, line: &[u8], who: &str, out: &mut Vec<u8>) {
     if text.is_empty() {
         return;
     }
-    node.log.input(who, &text);
+    let logging = node.log.enabled();
+    if logging {
+        node.log.input(who, &text);
+    }
     let start = out.len();
     match parse_request(line) {
         Ok(Request::IAmAt(iamat)) => {
@@ -133,6 +136,8 @@ async fn answer(node: &Node, line: &[u8], who: &str, out: &mut Vec<u8>) {
         // after the handshake, may send updates.
         Ok(Request::At(_)) | Err(_) => out.extend_from_slice(error_reply(line).as_bytes()),
     }
-    node.log
-        .output(who, &String::from_utf8_lossy(&out[start..]));
+    if logging {
+        node.log
+            .output(who, &String::from_utf8_lossy(&out[start..]));
+    }
 }

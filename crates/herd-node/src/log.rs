@@ -60,6 +60,11 @@ impl NodeLog {
         })
     }
 
+    /// Whether records are kept (so callers can skip formatting them).
+    pub fn enabled(&self) -> bool {
+        self.inner.is_some()
+    }
+
     /// Record one event with extra fields (an object). `ts` (POSIX seconds, exact),
     /// `server` and `event` are added.
     pub fn record(&self, event: &str, fields: Value) {

@@ -1,5 +1,6 @@
 //! One module per subcommand, each with `Args` (clap) and `run(args) -> anyhow::Result<()>`.
 
 mod herd_file;
+pub(crate) mod load;
 pub(crate) mod node;
 pub(crate) mod up;

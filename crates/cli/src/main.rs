@@ -28,7 +28,7 @@ enum Command {
     /// Run one herd server by name.
     Node(cmd::node::Args),
     /// Generate HTTP or herd-protocol load and report honest latency percentiles.
-    Load(cmd::load::Args),
+    Load(Box<cmd::load::Args>),
 }
 
 fn main() -> std::process::ExitCode {
@@ -37,7 +37,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Up(a) => cmd::up::run(a),
         Command::Node(a) => cmd::node::run(a),
-        Command::Load(a) => cmd::load::run(a),
+        Command::Load(a) => cmd::load::run(*a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -125,7 +125,7 @@ async fn connection(shared: Arc<Shared>, stats: Rc<RefCell<Stats>>, conn: usize)
             }
         );
         if stream.is_none() || per_request {
-            match tokio::time::timeout(plan.timeout, TcpStream::connect(plan.addr)).await {
+            match tokio::time::timeout(plan.timeout, connect(plan.addr, conn)).await {
                 Ok(Ok(s)) => {
                     let _ = s.set_nodelay(true);
                     stream = Some(s);
@@ -239,6 +239,25 @@ async fn exchange(
                 }
             }
         }
+    }
+}
+
+/// Connect, spreading loopback connections over source addresses 127.0.0.1-32.
+///
+/// A client that closes first (as herd clients do, by half-closing) leaves its side of
+/// every connection in TIME_WAIT; from one source address the 28k ephemeral ports fill up
+/// within seconds and each connect then pays for a long port search. Real clients come
+/// from many addresses; so does the load on loopback, where all of 127/8 is ours.
+async fn connect(addr: std::net::SocketAddr, conn: usize) -> std::io::Result<TcpStream> {
+    match addr {
+        std::net::SocketAddr::V4(v4) if v4.ip().is_loopback() => {
+            let socket = tokio::net::TcpSocket::new_v4()?;
+            socket.set_reuseaddr(true)?;
+            let source = std::net::Ipv4Addr::new(127, 0, 0, 1 + (conn % 32) as u8);
+            socket.bind((source, 0).into())?;
+            socket.connect(addr).await
+        }
+        _ => TcpStream::connect(addr).await,
     }
 }
 

@@ -20,7 +20,7 @@ def rss_kib():
                 return int(line.split()[1])
     return 0
 
-def load(lo, hi):
+def load(lo, hi, secs=1700000000):
     s = socket.create_connection(("127.0.0.1", 13100))
     want = hi - lo
     def reader():
@@ -34,7 +34,7 @@ def load(lo, hi):
     t.start()
     batch = []
     for i in range(lo, hi):
-        batch.append(f"IAMAT client-{i:08d}.example.org +34.068930-118.445127 1700000000.{i:09d}\n")
+        batch.append(f"IAMAT client-{i:08d}.example.org +34.068930-118.445127 {secs}.{i:09d}\n")
         if len(batch) == 10000:
             s.sendall("".join(batch).encode())
             batch = []
@@ -56,10 +56,15 @@ try:
     start = time.time()
     parts = 4
     step = clients // parts
-    threads = [threading.Thread(target=load, args=(k * step, clients if k == parts - 1 else (k + 1) * step)) for k in range(parts)]
-    for t in threads: t.start()
-    for t in threads: t.join()
+    def run_pass(secs):
+        threads = [threading.Thread(target=load, args=(k * step, clients if k == parts - 1 else (k + 1) * step, secs)) for k in range(parts)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+    run_pass(1700000000)
     took = time.time() - start
+    after_first = rss_kib()
+    # The same clients again, newer: every entry is replaced; memory must not grow.
+    run_pass(1700000001)
     s = socket.create_connection(("127.0.0.1", 13100))
     s.sendall(f"WHATSAT client-{clients - 1:08d}.example.org 1 1\n".encode())
     ok = s.recv(64).startswith(b"AT ")
@@ -70,7 +75,8 @@ finally:
     proc.wait(timeout=20)
     os.unlink(conf.name)
 print(json.dumps({"clients": clients, "rss_before_mib": round(before / 1024, 1),
-                  "rss_after_mib": round(after / 1024, 1),
-                  "bytes_per_client": round((after - before) * 1024 / clients),
+                  "rss_after_mib": round(after_first / 1024, 1),
+                  "rss_after_second_pass_mib": round(after / 1024, 1),
+                  "bytes_per_client": round((after_first - before) * 1024 / clients),
                   "load_secs": round(took, 2), "iamat_per_sec_pipelined": round(clients / took),
                   "last_client_stored": ok}))

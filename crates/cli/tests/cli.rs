@@ -1,0 +1,152 @@
+//! The `herd` binary as a user runs it: help, one-line errors, `herd up` start and stop,
+//! and `herd load --json` against a real herd node.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const HERD: &str = env!("CARGO_BIN_EXE_herd");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn herd_file(names: &[&str]) -> (tempfile_path::TempPath, Vec<u16>) {
+    let ports: Vec<u16> = names.iter().map(|_| free_port()).collect();
+    let mut text = String::from("[servers]\n");
+    for (n, p) in names.iter().zip(&ports) {
+        text.push_str(&format!("{n} = \"127.0.0.1:{p}\"\n"));
+    }
+    if names.len() > 1 {
+        text.push_str(&format!("[links]\n{} = [\"{}\"]\n", names[0], names[1]));
+    }
+    text.push_str("[herd]\nsecret = \"cli-test\"\n");
+    (tempfile_path::write(&text), ports)
+}
+
+/// A tiny temp-file helper (std only): removed on drop.
+mod tempfile_path {
+    pub struct TempPath(pub std::path::PathBuf);
+    impl Drop for TempPath {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+    pub fn write(text: &str) -> TempPath {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let p = std::env::temp_dir().join(format!("herd-cli-{}-{n}.toml", std::process::id()));
+        std::fs::write(&p, text).unwrap();
+        TempPath(p)
+    }
+}
+
+fn wait_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on {port}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `herd --help` lists exactly the subcommands that exist, with examples.
+#[test]
+fn help_lists_subcommands() {
+    let out = Command::new(HERD).arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for cmd in ["up", "node", "load"] {
+        assert!(text.lines().any(|l| l.trim_start().starts_with(cmd)), "{cmd} missing:\n{text}");
+    }
+    assert!(text.contains("Examples"));
+    for cmd in ["up", "node", "load"] {
+        let out = Command::new(HERD).args([cmd, "--help"]).output().unwrap();
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Examples"), "{cmd}");
+    }
+}
+
+/// Unknown names and bad config files give a one-line error and a non-zero exit.
+#[test]
+fn one_line_errors() {
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["node".into(), "Nope".into(), "--no-log".into()], "no server named \"Nope\""),
+        (vec!["node".into(), "A".into(), "--config".into(), "/nonexistent/herd.toml".into()], "cannot read herd config"),
+        (vec!["load".into(), "ftp://x".into()], "not supported"),
+    ];
+    let bad = tempfile_path::write("[servers]\nA = \"not an address\"\n");
+    let mut cases = cases;
+    cases.push((vec!["up".into(), "--config".into(), bad.0.display().to_string()], "is not ip:port"));
+    for (args, expect) in cases {
+        let out = Command::new(HERD).args(&args).env("RUST_LOG", "off").output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(expect), "{args:?}: {err}");
+    }
+}
+
+/// `herd up` prints where each server listens, serves, and exits cleanly on SIGTERM.
+#[test]
+fn up_serves_and_stops_on_sigterm() {
+    let (file, ports) = herd_file(&["Alpha", "Beta"]);
+    let mut child = Command::new(HERD)
+        .args(["up", "--no-log", "--config"])
+        .arg(&file.0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut table = String::new();
+    for _ in 0..3 {
+        stdout.read_line(&mut table).unwrap();
+    }
+    assert!(table.contains(&format!("127.0.0.1:{}", ports[0])) && table.contains("Beta"), "{table}");
+    wait_port(ports[1]);
+    let mut s = TcpStream::connect(("127.0.0.1", ports[1])).unwrap();
+    s.write_all(b"IAMAT cli +1+1 1.5").unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("AT Beta "), "{answer}");
+    // SIGTERM through the standard `kill` command: no unsafe code in tests.
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "herd up did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("stopped"), "{rest}");
+}
+
+/// `herd load --json` against a real node prints parseable JSON with the documented fields.
+#[test]
+fn load_json_against_node() {
+    let (file, ports) = herd_file(&["Solo"]);
+    let mut node = Command::new(HERD)
+        .args(["node", "Solo", "--no-log", "--config"])
+        .arg(&file.0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_port(ports[0]);
+    let out = Command::new(HERD)
+        .args(["load", &format!("herd://127.0.0.1:{}", ports[0]), "--protocol", "herd", "-c", "4", "-n", "200", "--json"])
+        .output()
+        .unwrap();
+    let _ = node.kill();
+    let _ = node.wait();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["requests"], 200);
+    assert!(v["latency_ms"]["p99"].is_f64());
+    assert_eq!(v["errors"]["rejected"], 0);
+}

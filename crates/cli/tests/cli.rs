@@ -9,7 +9,11 @@ use std::time::{Duration, Instant};
 const HERD: &str = env!("CARGO_BIN_EXE_herd");
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn herd_file(names: &[&str]) -> (tempfile_path::TempPath, Vec<u16>) {
@@ -27,13 +31,13 @@ fn herd_file(names: &[&str]) -> (tempfile_path::TempPath, Vec<u16>) {
 
 /// A tiny temp-file helper (std only): removed on drop.
 mod tempfile_path {
-    pub struct TempPath(pub std::path::PathBuf);
+    pub(crate) struct TempPath(pub(crate) std::path::PathBuf);
     impl Drop for TempPath {
         fn drop(&mut self) {
             let _ = std::fs::remove_file(&self.0);
         }
     }
-    pub fn write(text: &str) -> TempPath {
+    pub(crate) fn write(text: &str) -> TempPath {
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let p = std::env::temp_dir().join(format!("herd-cli-{}-{n}.toml", std::process::id()));
@@ -56,12 +60,18 @@ fn help_lists_subcommands() {
     let out = Command::new(HERD).arg("--help").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     for cmd in ["up", "node", "load"] {
-        assert!(text.lines().any(|l| l.trim_start().starts_with(cmd)), "{cmd} missing:\n{text}");
+        assert!(
+            text.lines().any(|l| l.trim_start().starts_with(cmd)),
+            "{cmd} missing:\n{text}"
+        );
     }
     assert!(text.contains("Examples"));
     for cmd in ["up", "node", "load"] {
         let out = Command::new(HERD).args([cmd, "--help"]).output().unwrap();
-        assert!(String::from_utf8_lossy(&out.stdout).contains("Examples"), "{cmd}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Examples"),
+            "{cmd}"
+        );
     }
 }
 
@@ -69,15 +79,33 @@ fn help_lists_subcommands() {
 #[test]
 fn one_line_errors() {
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec!["node".into(), "Nope".into(), "--no-log".into()], "no server named \"Nope\""),
-        (vec!["node".into(), "A".into(), "--config".into(), "/nonexistent/herd.toml".into()], "cannot read herd config"),
+        (
+            vec!["node".into(), "Nope".into(), "--no-log".into()],
+            "no server named \"Nope\"",
+        ),
+        (
+            vec![
+                "node".into(),
+                "A".into(),
+                "--config".into(),
+                "/nonexistent/herd.toml".into(),
+            ],
+            "cannot read herd config",
+        ),
         (vec!["load".into(), "ftp://x".into()], "not supported"),
     ];
     let bad = tempfile_path::write("[servers]\nA = \"not an address\"\n");
     let mut cases = cases;
-    cases.push((vec!["up".into(), "--config".into(), bad.0.display().to_string()], "is not ip:port"));
+    cases.push((
+        vec!["up".into(), "--config".into(), bad.0.display().to_string()],
+        "is not ip:port",
+    ));
     for (args, expect) in cases {
-        let out = Command::new(HERD).args(&args).env("RUST_LOG", "off").output().unwrap();
+        let out = Command::new(HERD)
+            .args(&args)
+            .env("RUST_LOG", "off")
+            .output()
+            .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{args:?}");
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
@@ -101,7 +129,10 @@ fn up_serves_and_stops_on_sigterm() {
     for _ in 0..3 {
         stdout.read_line(&mut table).unwrap();
     }
-    assert!(table.contains(&format!("127.0.0.1:{}", ports[0])) && table.contains("Beta"), "{table}");
+    assert!(
+        table.contains(&format!("127.0.0.1:{}", ports[0])) && table.contains("Beta"),
+        "{table}"
+    );
     wait_port(ports[1]);
     let mut s = TcpStream::connect(("127.0.0.1", ports[1])).unwrap();
     s.write_all(b"IAMAT cli +1+1 1.5").unwrap();
@@ -110,7 +141,10 @@ fn up_serves_and_stops_on_sigterm() {
     s.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("AT Beta "), "{answer}");
     // SIGTERM through the standard `kill` command: no unsafe code in tests.
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(killed.success());
     let deadline = Instant::now() + Duration::from_secs(10);
     let status = loop {
@@ -139,12 +173,26 @@ fn load_json_against_node() {
         .unwrap();
     wait_port(ports[0]);
     let out = Command::new(HERD)
-        .args(["load", &format!("herd://127.0.0.1:{}", ports[0]), "--protocol", "herd", "-c", "4", "-n", "200", "--json"])
+        .args([
+            "load",
+            &format!("herd://127.0.0.1:{}", ports[0]),
+            "--protocol",
+            "herd",
+            "-c",
+            "4",
+            "-n",
+            "200",
+            "--json",
+        ])
         .output()
         .unwrap();
     let _ = node.kill();
     let _ = node.wait();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["requests"], 200);
     assert!(v["latency_ms"]["p99"].is_f64());

@@ -11,7 +11,7 @@
 //! - [`body`]: body framing: Content-Length, chunked, none.
 //! - [`request`]: [`Request`], [`parse_request`], [`encode_request`].
 //! - [`response`]: [`Response`], [`parse_response`], [`measure_response`] (no allocation,
-//!   for load generation), [`encode_response`].
+//!   for load generation), [`encode_response`], [`encode_response_head`].
 //! - [`error`]: the [`Error`] type.
 
 #![deny(missing_docs)]
@@ -25,7 +25,9 @@ pub mod response;
 pub use error::Error;
 pub use limits::Limits;
 pub use request::{encode_request, parse_request, Request};
-pub use response::{encode_response, measure_response, parse_response, Measured, Response};
+pub use response::{
+    encode_response, encode_response_head, measure_response, parse_response, Measured, Response,
+};
 
 /// A header: name as received, raw value bytes.
 pub type Header = (String, Vec<u8>);

@@ -59,7 +59,9 @@ pub fn parse_request(buf: &[u8], limits: &Limits) -> Result<Option<(Request, usi
     let framing = body::framing(&headers, limits)?.unwrap_or(Framing::None);
     let rest = &buf[head_len..];
     let (body, used) = match framing {
-        Framing::None | Framing::UntilClose => (Vec::new(), 0),
+        Framing::None => (Vec::new(), 0),
+        // A request cannot be delimited by close: its length would be unknowable.
+        Framing::UntilClose => return Err(Error::Malformed("transfer-encoding not chunked")),
         Framing::Length(n) => {
             if rest.len() < n {
                 return Ok(None);
@@ -152,6 +154,8 @@ mod tests {
         assert_eq!(parse_request(many, &l), Err(Error::TooManyHeaders));
         let two = b"GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab";
         assert!(matches!(parse_request(two, &l), Err(Error::Malformed(_))));
+        let gzip = b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nxyz";
+        assert!(matches!(parse_request(gzip, &l), Err(Error::Malformed(_))));
     }
 
     /// Encoding then parsing gives the same request.

@@ -1,4 +1,5 @@
-//! Responses: [`parse_response`], [`measure_response`] and [`encode_response`].
+//! Responses: [`parse_response`], [`measure_response`], [`encode_response`] and
+//! [`encode_response_head`].
 
 use crate::body::{self, Framing};
 use crate::{Error, Header, Limits};
@@ -177,11 +178,30 @@ pub fn parse_response(
 }
 
 /// Write an HTTP/1.1 response with a `Content-Length`.
+///
+/// Statuses that cannot have a body (1xx, 204, 304) are written without `body`, and 1xx and
+/// 204 without `Content-Length` (RFC 9110 8.6). For an answer to HEAD use
+/// [`encode_response_head`].
 pub fn encode_response(
     status: u16,
     reason: &str,
     headers: &[Header],
     body: &[u8],
+    out: &mut Vec<u8>,
+) {
+    encode_response_head(status, reason, headers, body.len(), out);
+    if !bodiless(status, false) {
+        out.extend_from_slice(body);
+    }
+}
+
+/// Write only the head of a response whose body would be `body_len` bytes: the answer to a
+/// HEAD request, or the start of a body the caller streams itself.
+pub fn encode_response_head(
+    status: u16,
+    reason: &str,
+    headers: &[Header],
+    body_len: usize,
     out: &mut Vec<u8>,
 ) {
     out.extend_from_slice(format!("HTTP/1.1 {status} {reason}\r\n").as_bytes());
@@ -191,8 +211,10 @@ pub fn encode_response(
         out.extend_from_slice(v);
         out.extend_from_slice(b"\r\n");
     }
-    out.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
-    out.extend_from_slice(body);
+    if status != 204 && !(100..200).contains(&status) {
+        out.extend_from_slice(format!("Content-Length: {body_len}\r\n").as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
 }
 
 #[cfg(test)]
@@ -259,5 +281,20 @@ mod tests {
             (404, &b"nope"[..], out.len())
         );
         assert_eq!(crate::header(&r.headers, "x-a"), Some(&b"b"[..]));
+    }
+
+    /// 204 carries neither length nor body; a HEAD answer has the length and no body.
+    #[test]
+    fn bodiless_encodings() {
+        let mut out = Vec::new();
+        encode_response(204, "No Content", &[], b"ignored", &mut out);
+        assert_eq!(out, b"HTTP/1.1 204 No Content\r\n\r\n");
+        out.clear();
+        encode_response_head(200, "OK", &[], 42, &mut out);
+        assert_eq!(out, b"HTTP/1.1 200 OK\r\nContent-Length: 42\r\n\r\n");
+        let m = measure_response(&out, &Limits::default(), true, false)
+            .unwrap()
+            .unwrap();
+        assert_eq!(m.len, out.len());
     }
 }

@@ -35,4 +35,24 @@ proptest! {
         prop_assert_eq!(&r.body, &body);
         prop_assert_eq!(r.header("x-v"), Some(value.trim().as_bytes()));
     }
+
+    /// encode_response then parse_response round-trips status, headers and body, and every
+    /// strict prefix is "incomplete", never an error.
+    #[test]
+    fn response_round_trip(status in 200u16..600, body in proptest::collection::vec(any::<u8>(), 0..100), value in "[a-zA-Z0-9]{1,20}") {
+        let mut out = Vec::new();
+        encode_response(status, "Reason", &[("X-V".to_string(), value.as_bytes().to_vec())], &body, &mut out);
+        let l = Limits::default();
+        let (r, n) = parse_response(&out, &l, false, false).unwrap().unwrap();
+        prop_assert_eq!(n, out.len());
+        prop_assert_eq!(r.status, status);
+        let expect: &[u8] = if status == 204 || status == 304 { &[] } else { &body };
+        prop_assert_eq!(r.body.as_slice(), expect);
+        prop_assert_eq!(header(&r.headers, "x-v"), Some(value.as_bytes()));
+        let m = measure_response(&out, &l, false, false).unwrap().unwrap();
+        prop_assert_eq!(m.status, status);
+        for cut in 0..m.len {
+            prop_assert_eq!(measure_response(&out[..cut], &l, false, false), Ok(None));
+        }
+    }
 }

@@ -98,10 +98,15 @@ async fn connection(shared: Arc<Shared>, stats: Rc<RefCell<Stats>>, conn: usize)
     for j in 0u64.. {
         let intended = match plan.rate {
             Some(r) => {
-                shared.start
-                    + Duration::from_secs_f64(
-                        (j as f64 * plan.connections as f64 + conn as f64) / r,
-                    )
+                let offset = (j as f64 * plan.connections as f64 + conn as f64) / r;
+                // Past any representable time: the schedule (an -n run at a tiny rate) is over.
+                match Duration::try_from_secs_f64(offset)
+                    .ok()
+                    .and_then(|d| shared.start.checked_add(d))
+                {
+                    Some(t) => t,
+                    None => break,
+                }
             }
             None => Instant::now(),
         };
@@ -131,7 +136,9 @@ async fn connection(shared: Arc<Shared>, stats: Rc<RefCell<Stats>>, conn: usize)
                     stream = Some(s);
                 }
                 Ok(Err(_)) | Err(_) => {
-                    stats.borrow_mut().error(ErrorKind::Connect);
+                    if intended >= shared.measure_from {
+                        stats.borrow_mut().error(ErrorKind::Connect);
+                    }
                     stream = None;
                     // Do not spin on a dead port; a refused connect is immediate.
                     tokio::time::sleep(Duration::from_millis(10)).await;
@@ -166,7 +173,10 @@ async fn connection(shared: Arc<Shared>, stats: Rc<RefCell<Stats>>, conn: usize)
                 }
             }
             Ok(Err(kind)) => {
-                stream = None;
+                // A herd `?` answer leaves the connection in step; anything else may not.
+                if kind != ErrorKind::Rejected || per_request {
+                    stream = None;
+                }
                 if record {
                     stats.borrow_mut().error(kind);
                 }
@@ -222,12 +232,12 @@ async fn exchange(
             }
             loop {
                 if let Some(n) = answer_len(buf, whatsat) {
-                    if buf.starts_with(b"? ") {
-                        return Err(ErrorKind::Rejected);
-                    }
                     if *connection_per_request {
                         // Read to the server's close, as a mobile client does.
                         while read_more(s, buf).await? > 0 {}
+                    }
+                    if buf.starts_with(b"? ") {
+                        return Err(ErrorKind::Rejected);
                     }
                     return Ok((n, !connection_per_request, 0));
                 }

@@ -44,7 +44,8 @@ pub enum Error {
 /// With `progress`, a live bar is drawn on stderr when it is a terminal.
 ///
 /// # Errors
-/// [`Error::Io`] if threads cannot be started.
+/// [`Error::Usage`] for an unusable plan (no connections, no bound, a rate that is not
+/// positive, a duration over a year); [`Error::Io`] if threads cannot be started.
 pub fn run(plan: Plan, progress: bool) -> Result<RunResult, Error> {
     if plan.connections == 0 {
         return Err(Error::Usage("need at least one connection (-c)".into()));
@@ -52,6 +53,19 @@ pub fn run(plan: Plan, progress: bool) -> Result<RunResult, Error> {
     if plan.duration.is_none() && plan.requests.is_none() {
         return Err(Error::Usage(
             "give a duration (-d) or a request count (-n)".into(),
+        ));
+    }
+    if plan.rate.is_some_and(|r| !(r.is_finite() && r >= 0.001)) {
+        return Err(Error::Usage(
+            "the rate must be a positive number of requests per second".into(),
+        ));
+    }
+    // Keeps `Instant + duration` arithmetic in the engine far from overflow.
+    let longest = std::time::Duration::from_secs(365 * 24 * 3600);
+    let durations = [Some(plan.warmup), plan.duration, Some(plan.timeout)];
+    if durations.into_iter().flatten().any(|d| d > longest) {
+        return Err(Error::Usage(
+            "durations (-d, --warmup, --timeout) are limited to a year".into(),
         ));
     }
     let threads = plan.threads.clamp(1, plan.connections);

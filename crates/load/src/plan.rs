@@ -52,6 +52,33 @@ pub struct Plan {
     pub timeout: Duration,
 }
 
+impl Plan {
+    /// A closed-loop `GET /x` plan for tests: 2 connections on 2 threads, 5 s timeout, no
+    /// warm-up, and no bound yet (set `duration` or `requests`).
+    pub fn for_test(addr: SocketAddr) -> Plan {
+        let url = Url {
+            scheme: "http".into(),
+            authority: addr.to_string(),
+            path: "/x".into(),
+        };
+        Plan {
+            url: format!("http://{addr}/x"),
+            addr,
+            target: Target::Http {
+                request: http_request(&url, "GET", &[], b""),
+                head: false,
+            },
+            connections: 2,
+            threads: 2,
+            duration: None,
+            requests: None,
+            rate: None,
+            warmup: Duration::ZERO,
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
 /// A parsed URL: scheme, host:port, path and query.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Url {

@@ -1,4 +1,4 @@
-//! Turning merged stats into a [`RunResult`], and results into text and HTML.
+//! Turning merged stats into a [`RunResult`], and results into text, JSON and HTML.
 
 mod html;
 
@@ -122,6 +122,13 @@ pub fn summary(r: &RunResult) -> String {
             ms(l.max)
         );
     };
+    if let Some(rate) = r.target_rate.filter(|&t| r.requests_per_sec < 0.95 * t) {
+        let _ = writeln!(
+            s,
+            "Warning   reached {:.0} of {rate} req/s: add connections (-c) or threads",
+            r.requests_per_sec
+        );
+    }
     match &r.uncorrected_latency_ms {
         Some(u) => {
             row(&mut s, "  intended", &r.latency_ms);
@@ -153,4 +160,76 @@ pub fn users_table(levels: &[RunResult]) -> String {
         );
     }
     s
+}
+
+/// The `--json` document: one run's object, or `{"levels": [...]}` for a `--users` series
+/// (`levels` true). Fields are documented in docs/load.md.
+///
+/// # Errors
+/// Only if serialization fails, which these plain types do not.
+pub fn json(runs: &[RunResult], levels: bool) -> Result<String, serde_json::Error> {
+    #[derive(serde::Serialize)]
+    struct Levels<'a> {
+        levels: &'a [RunResult],
+    }
+    match runs {
+        [one] if !levels => serde_json::to_string_pretty(one),
+        _ => serde_json::to_string_pretty(&Levels { levels: runs }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::ErrorKind;
+
+    fn sample(rate: Option<f64>) -> RunResult {
+        let mut st = Stats::default();
+        for ms in 1..=100 {
+            st.record(Duration::from_millis(ms), Duration::from_millis(1), 10, 0);
+        }
+        st.status(503);
+        st.error(ErrorKind::Connect);
+        let plan = crate::Plan {
+            rate,
+            ..crate::Plan::for_test("127.0.0.1:9".parse().unwrap())
+        };
+        result(&plan, st, Duration::from_secs(1))
+    }
+
+    /// The summary names every percentile, both rows for open loop, and the errors.
+    #[test]
+    fn summary_text() {
+        let s = summary(&sample(None));
+        assert!(s.contains("100 in 1.00 s") && s.contains("p99.9"), "{s}");
+        assert!(s.contains("connect 1, HTTP 503: 1"), "{s}");
+        let open = summary(&sample(Some(1000.0)));
+        assert!(open.contains("intended") && open.contains("sent"), "{open}");
+        assert!(open.contains("Warning   reached 100 of 1000"), "{open}");
+        let lines: Vec<&str> = s.lines().filter(|l| l.contains(" ms")).collect();
+        assert_eq!(lines.len(), 1);
+    }
+
+    /// One run is a bare object; a --users series is wrapped in `levels`.
+    #[test]
+    fn json_shapes() {
+        let one = json(&[sample(None)], false).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&one).unwrap();
+        assert_eq!(v["requests"], 100);
+        assert!(v["target_rate"].is_null() && v.get("uncorrected_latency_ms").is_none());
+        let many = json(&[sample(None), sample(Some(5.0))], true).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&many).unwrap();
+        assert_eq!(v["levels"].as_array().map(Vec::len), Some(2));
+        assert_eq!(v["levels"][1]["target_rate"], 5.0);
+    }
+
+    /// The users table has a header and one aligned row per level.
+    #[test]
+    fn users_table_rows() {
+        let t = users_table(&[sample(None), sample(None)]);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].contains("users") && lines[0].contains("p99"));
+        assert_eq!(lines[1].len(), lines[0].len());
+    }
 }

@@ -215,3 +215,40 @@ pub struct RunResult {
     #[serde(skip)]
     pub curve: Vec<(f64, f64)>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Merging two threads' stats adds counts, histograms, statuses and seconds.
+    #[test]
+    fn merge_adds_everything() {
+        let mut a = Stats::default();
+        a.record(Duration::from_millis(5), Duration::from_millis(1), 100, 0);
+        a.status(500);
+        a.error(ErrorKind::Timeout);
+        let mut b = Stats::default();
+        b.record(Duration::from_millis(9), Duration::from_millis(2), 50, 2);
+        b.status(500);
+        b.status(404);
+        b.error(ErrorKind::Connect);
+        b.error(ErrorKind::Rejected);
+        a.merge(b);
+        assert_eq!((a.requests, a.bytes), (2, 150));
+        assert_eq!(a.per_second, vec![1, 0, 1]);
+        assert_eq!(a.errors.status.get("500"), Some(&2));
+        assert_eq!(a.errors.total(), 6);
+        let l = Latency::of(&a.corrected);
+        assert!((8.9..9.1).contains(&l.max), "{l:?}");
+        assert!((1.9..2.1).contains(&Latency::of(&a.uncorrected).max));
+    }
+
+    /// Sub-microsecond and absurd latencies are clamped into the histogram, not dropped.
+    #[test]
+    fn extremes_are_recorded() {
+        let mut s = Stats::default();
+        s.record(Duration::ZERO, Duration::ZERO, 0, 0);
+        s.record(Duration::from_secs(10_000), Duration::ZERO, 0, 0);
+        assert_eq!(s.corrected.len(), 2);
+    }
+}

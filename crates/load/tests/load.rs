@@ -2,104 +2,19 @@
 //! coordinated-omission correction, error classes, rate accuracy, JSON fields, and the
 //! herd protocol against a real herd server.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+mod common;
+
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use common::{start, Behavior};
 use load::{Plan, Target};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-#[derive(Clone, Copy)]
-enum Behavior {
-    Ok,
-    Status(u16),
-    /// Answer request number `at` (1-based) after this long; all others at once.
-    StallOnce {
-        at: u64,
-        pause: Duration,
-    },
-    Never,
-}
-
-struct TestServer {
-    addr: std::net::SocketAddr,
-    count: Arc<AtomicU64>,
-}
-
-/// An HTTP/1.1 keep-alive server parsing requests with http-wire and counting them.
-fn start(behavior: Behavior) -> TestServer {
-    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    std_listener.set_nonblocking(true).unwrap();
-    let addr = std_listener.local_addr().unwrap();
-    let count = Arc::new(AtomicU64::new(0));
-    let c = count.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = TcpListener::from_std(std_listener).unwrap();
-            while let Ok((mut s, _)) = listener.accept().await {
-                let c = c.clone();
-                tokio::spawn(async move {
-                    let mut buf = Vec::new();
-                    loop {
-                        let used = loop {
-                            match http_wire::parse_request(&buf, &http_wire::Limits::default()) {
-                                Ok(Some((_, n))) => break n,
-                                Ok(None) => {}
-                                Err(_) => return,
-                            }
-                            buf.reserve(4096);
-                            match s.read_buf(&mut buf).await {
-                                Ok(0) | Err(_) => return,
-                                Ok(_) => {}
-                            }
-                        };
-                        buf.drain(..used);
-                        let n = c.fetch_add(1, Ordering::SeqCst) + 1;
-                        let status = match behavior {
-                            Behavior::Never => std::future::pending::<u16>().await,
-                            Behavior::Status(code) => code,
-                            Behavior::StallOnce { at, pause } => {
-                                if n == at {
-                                    tokio::time::sleep(pause).await;
-                                }
-                                200
-                            }
-                            Behavior::Ok => 200,
-                        };
-                        let mut out = Vec::new();
-                        http_wire::encode_response(status, "X", &[], b"hello", &mut out);
-                        if s.write_all(&out).await.is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
-        });
-    });
-    TestServer { addr, count }
-}
-
 fn plan(addr: std::net::SocketAddr, connections: usize) -> Plan {
-    let url = load::plan::parse_url(&format!("http://{addr}/x")).unwrap();
     Plan {
-        url: format!("http://{addr}/x"),
-        addr,
-        target: Target::Http {
-            request: load::plan::http_request(&url, "GET", &[], b""),
-            head: false,
-        },
         connections,
-        threads: 2,
-        duration: None,
-        requests: None,
-        rate: None,
-        warmup: Duration::ZERO,
-        timeout: Duration::from_secs(5),
+        ..Plan::for_test(addr)
     }
 }
 
@@ -247,7 +162,9 @@ fn json_has_documented_fields() {
         false,
     )
     .unwrap();
-    let v = serde_json::to_value(&r).unwrap();
+    // Exactly what `herd load --json` prints, parsed back.
+    let text = load::report::json(std::slice::from_ref(&r), false).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     for f in [
         "url",
         "mode",
@@ -271,6 +188,12 @@ fn json_has_documented_fields() {
     for f in ["connect", "timeout", "io", "parse", "rejected", "status"] {
         assert!(v["errors"].get(f).is_some(), "missing errors.{f}");
     }
+    assert!(v["errors"]["status"].is_object());
+    assert_eq!(v["target_rate"], 500.0);
+    assert_eq!(v["mode"], "open");
+    let levels = load::report::json(&[r.clone(), r.clone()], true).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&levels).unwrap();
+    assert_eq!(v["levels"][1]["requests"], r.requests);
     let text = load::report::summary(&r);
     assert!(text.contains("req/s") && text.contains("p99.9"));
     let page = load::report::html(&[r]).unwrap();

@@ -1,10 +1,14 @@
-//! [`PlacesConfig`]: the `[places]` table of herd.toml.
+//! [`PlacesConfig`]: the `[places]` table of herd.toml, and [`ProviderKind`].
+//!
+//! Durations are written as whole numbers in the unit their key names, so a config file
+//! reads `timeout_ms = 5000` and `cache_ttl_secs = 60`; in Rust they are [`Duration`]s.
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
-/// A Places provider.
+/// A Places provider, named in config files as `offline`, `google`, `google-new` or
+/// `overpass`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ProviderKind {
@@ -31,25 +35,28 @@ impl ProviderKind {
 }
 
 /// Which providers to ask, in order, and how. Every field has a default, so `[places]`
-/// may be omitted.
+/// may be omitted; unknown keys are rejected so a typo is not silently ignored.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PlacesConfig {
     /// Providers tried in order; the next is asked only when one fails. Default `["offline"]`.
     pub providers: Vec<ProviderKind>,
-    /// Legacy Nearby Search endpoint (tests point it at a local fake).
+    /// Legacy Nearby Search endpoint (tests point it at a local fake). Default Google's.
     pub google_base_url: String,
-    /// Places API (New) searchNearby endpoint.
+    /// Places API (New) searchNearby endpoint. Default Google's.
     pub google_new_base_url: String,
-    /// Overpass API interpreter endpoint.
+    /// Overpass API interpreter endpoint. Default `https://overpass-api.de/api/interpreter`.
     pub overpass_url: String,
-    /// Google API key; when absent, `GOOGLE_PLACES_API_KEY` is read at start.
+    /// Google API key; when absent, `GOOGLE_PLACES_API_KEY` is read by [`crate::Places::new`].
     pub api_key: Option<String>,
-    /// Per-request time limit for a remote provider, in milliseconds. Default 5,000.
-    pub timeout_ms: u64,
-    /// How long an answer is reused for the same (rounded) place and radius, in seconds.
-    /// Default 60; 0 disables the cache.
-    pub cache_ttl_secs: u64,
+    /// Time limit for one remote provider request. Key `timeout_ms` (milliseconds);
+    /// default 5 s. Must be above zero.
+    #[serde(rename = "timeout_ms", deserialize_with = "millis")]
+    pub timeout: Duration,
+    /// How long an answer is reused for the same rounded place, radius and bound. Key
+    /// `cache_ttl_secs` (seconds); default 60 s; zero disables the cache.
+    #[serde(rename = "cache_ttl_secs", deserialize_with = "secs")]
+    pub cache_ttl: Duration,
 }
 
 impl Default for PlacesConfig {
@@ -60,20 +67,57 @@ impl Default for PlacesConfig {
             google_new_base_url: "https://places.googleapis.com/v1/places:searchNearby".into(),
             overpass_url: "https://overpass-api.de/api/interpreter".into(),
             api_key: None,
-            timeout_ms: 5_000,
-            cache_ttl_secs: 60,
+            timeout: Duration::from_secs(5),
+            cache_ttl: Duration::from_secs(60),
         }
     }
 }
 
 impl PlacesConfig {
-    /// The per-request time limit.
-    pub fn timeout(&self) -> Duration {
-        Duration::from_millis(self.timeout_ms)
+    /// A config for tests: these providers, every endpoint at `url`, key `test-key`, a
+    /// 300 ms timeout and no cache.
+    pub fn for_test(providers: Vec<ProviderKind>, url: &str) -> Self {
+        PlacesConfig {
+            providers,
+            google_base_url: url.to_string(),
+            google_new_base_url: url.to_string(),
+            overpass_url: url.to_string(),
+            api_key: Some("test-key".into()),
+            timeout: Duration::from_millis(300),
+            cache_ttl: Duration::ZERO,
+        }
     }
+}
 
-    /// The cache lifetime.
-    pub fn cache_ttl(&self) -> Duration {
-        Duration::from_secs(self.cache_ttl_secs)
+fn millis<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    u64::deserialize(d).map(Duration::from_millis)
+}
+
+fn secs<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    u64::deserialize(d).map(Duration::from_secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Keys and defaults as herd.toml writes them.
+    #[test]
+    fn from_json_with_defaults() {
+        let c: PlacesConfig = serde_json::from_str(
+            r#"{"providers": ["google-new", "offline"], "timeout_ms": 250, "cache_ttl_secs": 0}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.providers,
+            [ProviderKind::GoogleNew, ProviderKind::Offline]
+        );
+        assert_eq!(c.timeout, Duration::from_millis(250));
+        assert_eq!(c.cache_ttl, Duration::ZERO);
+        let d: PlacesConfig = serde_json::from_str("{}").unwrap();
+        assert_eq!(d.providers, [ProviderKind::Offline]);
+        assert_eq!(d.timeout, Duration::from_secs(5));
+        assert!(serde_json::from_str::<PlacesConfig>(r#"{"timeout": 5}"#).is_err());
+        assert!(serde_json::from_str::<PlacesConfig>(r#"{"providers": ["bing"]}"#).is_err());
     }
 }

@@ -49,16 +49,24 @@ pub(crate) fn convert(v: &Value) -> Vec<Value> {
             let name = tags["name"].as_str()?;
             let (lat, lng) = (e["lat"].as_f64()?, e["lon"].as_f64()?);
             let types: Vec<&str> = KINDS.iter().filter_map(|k| tags[*k].as_str()).collect();
-            let vicinity: Vec<&str> = ["addr:housenumber", "addr:street", "addr:city"]
+            let street: Vec<&str> = ["addr:housenumber", "addr:street"]
                 .iter()
                 .filter_map(|k| tags[*k].as_str())
                 .collect();
+            let vicinity: Vec<String> = [
+                Some(street.join(" ")),
+                tags["addr:city"].as_str().map(String::from),
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.is_empty())
+            .collect();
             Some(json!({
                 "geometry": { "location": { "lat": lat, "lng": lng } },
                 "name": name,
                 "place_id": format!("osm:node:{}", e["id"]),
                 "types": types,
-                "vicinity": vicinity.join(" "),
+                "vicinity": vicinity.join(", "),
             }))
         })
         .collect()

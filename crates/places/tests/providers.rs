@@ -25,15 +25,7 @@ const OVERPASS_OK: &str = r#"{"version": 0.6, "elements": [
 ]}"#;
 
 fn config(providers: Vec<ProviderKind>, url: &str) -> PlacesConfig {
-    PlacesConfig {
-        providers,
-        google_base_url: url.to_string(),
-        google_new_base_url: url.to_string(),
-        overpass_url: url.to_string(),
-        api_key: Some("test-key".into()),
-        timeout_ms: 300,
-        cache_ttl_secs: 0,
-    }
+    PlacesConfig::for_test(providers, url)
 }
 
 async fn ask(cfg: PlacesConfig, limit: usize) -> NearbyResponse {
@@ -202,7 +194,7 @@ async fn fallback_and_all_fail() {
     assert!(r.results[0]["place_id"]
         .as_str()
         .unwrap()
-        .starts_with("gn-"));
+        .starts_with("geonames:"));
     let stalled = FakeHttp::start(Reply::Stall).await;
     let start = Instant::now();
     let r = ask(
@@ -219,8 +211,9 @@ async fn fallback_and_all_fail() {
     .await;
     assert!(!r.is_answer());
     assert!(r.error_message.unwrap().contains("overpass"));
+    // Three providers at 300 ms each, plus slack for a busy machine.
     assert!(
-        start.elapsed() < Duration::from_secs(3),
+        start.elapsed() < Duration::from_millis(3 * 300 + 700),
         "{:?}",
         start.elapsed()
     );
@@ -245,7 +238,7 @@ async fn missing_key_sends_nothing() {
 async fn answers_are_cached_failures_are_not() {
     let fake = FakeHttp::start(Reply::Json(200, GOOGLE_OK.into())).await;
     let mut cfg = config(vec![ProviderKind::Google], &fake.url("/"));
-    cfg.cache_ttl_secs = 60;
+    cfg.cache_ttl = Duration::from_secs(60);
     let places = Places::new(cfg).unwrap();
     let a = places.nearby(LA.0, LA.1, 5.0, 3).await;
     let b = places.nearby(LA.0 + 0.00001, LA.1, 5.0, 3).await;
@@ -253,9 +246,89 @@ async fn answers_are_cached_failures_are_not() {
     assert_eq!(fake.hits(), 1);
     let failing = FakeHttp::start(Reply::Json(500, "x".into())).await;
     let mut cfg = config(vec![ProviderKind::Google], &failing.url("/"));
-    cfg.cache_ttl_secs = 60;
+    cfg.cache_ttl = Duration::from_secs(60);
     let places = Places::new(cfg).unwrap();
     places.nearby(LA.0, LA.1, 5.0, 3).await;
     places.nearby(LA.0, LA.1, 5.0, 3).await;
     assert_eq!(failing.hits(), 2);
+}
+
+/// Identical concurrent queries make one upstream request; the others wait for its answer.
+#[tokio::test]
+async fn concurrent_identical_queries_share_one_request() {
+    let fake = FakeHttp::start(Reply::Json(200, GOOGLE_OK.into())).await;
+    let mut cfg = config(vec![ProviderKind::Google], &fake.url("/"));
+    cfg.cache_ttl = Duration::from_secs(60);
+    let places = Places::new(cfg).unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let p = places.clone();
+            tokio::spawn(async move { p.nearby(LA.0, LA.1, 5.0, 3).await })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap().status, "OK");
+    }
+    assert_eq!(fake.hits(), 1);
+}
+
+/// Radius 0 is answered locally; bad coordinates are INVALID_REQUEST; nothing is sent.
+#[tokio::test]
+async fn local_answers_send_nothing() {
+    let fake = FakeHttp::start(Reply::Json(200, GOOGLE_OK.into())).await;
+    let places = Places::new(config(
+        vec![ProviderKind::Google, ProviderKind::Overpass],
+        &fake.url("/"),
+    ))
+    .unwrap();
+    assert_eq!(
+        places.nearby(LA.0, LA.1, 0.0, 5).await.status,
+        "ZERO_RESULTS"
+    );
+    assert_eq!(
+        places.nearby(LA.0, LA.1, -1.0, 5).await.status,
+        "ZERO_RESULTS"
+    );
+    let bad = places.nearby(f64::NAN, LA.1, 5.0, 5).await;
+    assert_eq!(bad.status, "INVALID_REQUEST");
+    assert!(bad.error_message.is_some());
+    assert_eq!(
+        places.nearby(91.0, 0.0, 5.0, 5).await.status,
+        "INVALID_REQUEST"
+    );
+    assert_eq!(fake.hits(), 0);
+}
+
+/// Bad configurations fail at construction with a clear message.
+#[test]
+fn bad_config_is_rejected() {
+    let err = |c: PlacesConfig| Places::new(c).unwrap_err().to_string();
+    let mut c = PlacesConfig::default();
+    c.providers.clear();
+    assert!(err(c).contains("providers is empty"));
+    let c = config(vec![ProviderKind::Overpass], "not a url");
+    assert!(err(c).contains("overpass_url"));
+    let c = config(vec![ProviderKind::Google], "ftp://example.com/x");
+    assert!(err(c).contains("google_base_url"));
+    let mut c = config(vec![ProviderKind::GoogleNew], "http://127.0.0.1:1/");
+    c.timeout = Duration::ZERO;
+    assert!(err(c).contains("timeout_ms"));
+    // An unused provider's URL is not checked.
+    let c = config(vec![ProviderKind::Offline], "not a url");
+    assert!(Places::new(c).is_ok());
+}
+
+/// The offline provider through `Places`: attribution, ids, and the ocean.
+#[tokio::test]
+async fn offline_through_places() {
+    let places = Places::new(PlacesConfig::default()).unwrap();
+    let r = places.nearby(6.5244, 3.3792, 10.0, 20).await;
+    assert_eq!(r.status, "OK");
+    assert!(r.results.len() <= 20);
+    assert_eq!(r.html_attributions, [places::ATTRIBUTION]);
+    let ocean = places.nearby(-40.0, -120.0, 50.0, 20).await;
+    assert_eq!(ocean.status, "ZERO_RESULTS");
+    assert!(ocean.error_message.is_none());
+    let json = serde_json::to_string(&ocean).unwrap();
+    assert!(!json.contains("error_message"), "{json}");
 }

@@ -144,16 +144,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         load::run_levels(&plan, &args.users, progress)?
     };
     if args.json {
-        let v = if args.users.is_empty() {
-            serde_json::to_value(&runs[0])?
-        } else {
-            serde_json::json!({ "levels": runs })
-        };
-        println!("{}", serde_json::to_string_pretty(&v)?);
-    } else if args.users.is_empty() {
-        print!("{}", load::report::summary(&runs[0]));
-    } else {
+        println!("{}", load::report::json(&runs, !args.users.is_empty())?);
+    } else if !args.users.is_empty() {
         print!("{}", load::report::users_table(&runs));
+    } else {
+        runs.iter()
+            .for_each(|r| print!("{}", load::report::summary(r)));
     }
     if let Some(path) = &args.report {
         let page = load::report::html(&runs).map_err(anyhow::Error::msg)?;

@@ -5,9 +5,10 @@ use plotters::prelude::*;
 
 use crate::RunResult;
 
-/// x position on a "nines" axis: 0 → 0, 90 → 1, 99 → 2, 99.9 → 3 ...
+/// x position on a "nines" axis: 0 → 0, 90 → 1, 99 → 2, 99.9 → 3 ... up to 99.999 → 5;
+/// the maximum is drawn at 5 too, as the final vertical step.
 fn nines(p: f64) -> f64 {
-    -(1.0 - (p / 100.0).min(0.999_999)).log10()
+    -(1.0 - (p / 100.0).min(0.999_99)).log10()
 }
 
 fn latency_chart(runs: &[RunResult]) -> Result<String, String> {
@@ -23,20 +24,21 @@ fn latency_chart(runs: &[RunResult]) -> Result<String, String> {
         let mut chart = ChartBuilder::on(&root)
             .caption("Latency by percentile", ("sans-serif", 18))
             .margin(12)
+            .margin_right(28)
             .x_label_area_size(40)
             .y_label_area_size(60)
-            .build_cartesian_2d(0f64..6f64, 0f64..ymax)
+            .build_cartesian_2d(0f64..5f64, 0f64..ymax)
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
             .x_desc("percentile")
             .y_desc("ms")
+            .x_labels(6)
             .x_label_formatter(&|x| {
+                // x nines: 0 -> "0", 1 -> "90", 2 -> "99", 3 -> "99.9", ...
                 let p = 100.0 * (1.0 - 10f64.powf(-x));
-                format!("{p:.4}")
-                    .trim_end_matches('0')
-                    .trim_end_matches('.')
-                    .to_string()
+                let decimals = (x.round() as usize).saturating_sub(2);
+                format!("{p:.decimals$}")
             })
             .draw()
             .map_err(|e| e.to_string())?;
@@ -65,12 +67,10 @@ fn rate_chart(runs: &[RunResult]) -> Result<String, String> {
     {
         let root = SVGBackend::with_string(&mut svg, (760, 300)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let xmax = runs
-            .iter()
-            .map(|r| r.per_second.len())
-            .max()
-            .unwrap_or(1)
-            .max(1) as f64;
+        // Only whole seconds: the last bucket of a run is usually a fraction of a second
+        // and would draw as a misleading drop.
+        let whole = |r: &RunResult| r.per_second.len().min(r.duration_secs.floor() as usize);
+        let xmax = runs.iter().map(whole).max().unwrap_or(1).max(1) as f64;
         let ymax = runs
             .iter()
             .flat_map(|r| r.per_second.iter().copied())
@@ -88,15 +88,15 @@ fn rate_chart(runs: &[RunResult]) -> Result<String, String> {
         chart
             .configure_mesh()
             .x_desc("second")
-            .y_desc("requests")
+            .y_desc("requests/s")
+            .y_label_formatter(&|y| format!("{y:.0}"))
             .draw()
             .map_err(|e| e.to_string())?;
         for (i, r) in runs.iter().enumerate() {
-            let pts: Vec<(f64, f64)> = r
-                .per_second
+            let pts: Vec<(f64, f64)> = r.per_second[..whole(r)]
                 .iter()
                 .enumerate()
-                .map(|(s, &n)| (s as f64, n as f64))
+                .map(|(s, &n)| (s as f64 + 0.5, n as f64))
                 .collect();
             chart
                 .draw_series(LineSeries::new(pts, Palette99::pick(i).stroke_width(2)))

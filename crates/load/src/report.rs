@@ -131,8 +131,8 @@ pub fn summary(r: &RunResult) -> String {
     }
     match &r.uncorrected_latency_ms {
         Some(u) => {
-            row(&mut s, "  intended", &r.latency_ms);
-            row(&mut s, "  sent", u);
+            row(&mut s, " intended", &r.latency_ms);
+            row(&mut s, " sent", u);
             let _ = writeln!(s, "          (intended: from when each request was due, corrected for coordinated omission;\n           sent: from when it was actually sent)");
         }
         None => row(&mut s, "", &r.latency_ms),
@@ -206,6 +206,15 @@ mod tests {
         let open = summary(&sample(Some(1000.0)));
         assert!(open.contains("intended") && open.contains("sent"), "{open}");
         assert!(open.contains("Warning   reached 100 of 1000"), "{open}");
+        let widths: Vec<usize> = open
+            .lines()
+            .filter(|l| l.contains(" ms") || l.starts_with("Latency"))
+            .map(str::len)
+            .collect();
+        assert!(
+            widths.len() == 3 && widths.iter().all(|&w| w == widths[0]),
+            "{open}"
+        );
         let lines: Vec<&str> = s.lines().filter(|l| l.contains(" ms")).collect();
         assert_eq!(lines.len(), 1);
     }

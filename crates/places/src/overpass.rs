@@ -29,6 +29,13 @@ pub(crate) async fn nearby(
     let data = query_text(q, timeout.as_secs().max(1));
     let req = http.post(url).form(&[("data", data)]);
     match remote::json("overpass", req, timeout).await {
+        // Overpass reports a query that ran out of time or memory as 200 with a remark.
+        Ok(v) if v["remark"].as_str().is_some_and(|r| r.contains("error")) => {
+            NearbyResponse::failure(
+                "UNKNOWN_ERROR",
+                format!("overpass: {}", v["remark"].as_str().unwrap_or("")),
+            )
+        }
         Ok(v) => NearbyResponse::found(
             convert(&v),
             vec!["© OpenStreetMap contributors, ODbL".to_string()],

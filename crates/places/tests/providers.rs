@@ -169,7 +169,22 @@ async fn overpass_converts() {
     assert_eq!(r.results.len(), 1);
     assert_eq!(r.results[0]["place_id"], "osm:node:42");
     assert_eq!(r.results[0]["types"][0], "cafe");
-    assert!(fake.requests()[0].body.starts_with("data="));
+    let body = &fake.requests()[0].body;
+    assert!(body.starts_with("data="), "{body}");
+    assert!(
+        body.contains("around%3A5000%2C34.06893%2C-118.445127"),
+        "{body}"
+    );
+    assert!(body.contains("%5Bout%3Ajson%5D"), "{body}");
+    let remark = FakeHttp::start(Reply::Json(
+        200,
+        r#"{"elements": [], "remark": "runtime error: Query timed out in \"query\" at line 1"}"#
+            .into(),
+    ))
+    .await;
+    let r = ask(config(vec![ProviderKind::Overpass], &remark.url("/")), 5).await;
+    assert_eq!(r.status, "UNKNOWN_ERROR");
+    assert!(r.error_message.unwrap().contains("timed out"));
     for code in [429, 504] {
         let f = FakeHttp::start(Reply::Json(code, "{}".into())).await;
         assert!(!ask(config(vec![ProviderKind::Overpass], &f.url("/")), 5)

@@ -1,13 +1,16 @@
 //! [`LineBuffer`]: split a byte stream into lines, with a hard bound on line length.
 //!
-//! Memory stays bounded by `max_line` plus one read chunk whatever the peer sends: once a
-//! pending line passes the bound, the caller is told ([`LineError::TooLong`]) and the rest
-//! of that line is discarded as it arrives, up to and including its newline.
+//! Memory stays bounded whatever the peer sends: the buffer keeps at most the complete lines
+//! of the chunks not yet drained plus one partial line of at most `max_line` bytes. A caller
+//! that drains [`LineBuffer::next_line`] until `Ok(None)` after every
+//! [`LineBuffer::extend`] therefore never holds more than `max_line` plus one read chunk.
+//! Once a partial line passes the bound, its bytes are dropped as they arrive, up to and
+//! including its newline, and the caller is told once ([`LineError::TooLong`]).
 
 /// A line exceeded the limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum LineError {
-    /// The pending line is longer than the limit; it is being discarded.
+    /// The line is longer than the limit; its bytes were (or are being) discarded.
     #[error("line too long")]
     TooLong,
 }
@@ -15,12 +18,22 @@ pub enum LineError {
 /// Accumulates bytes and yields complete lines.
 #[derive(Debug)]
 pub struct LineBuffer {
+    /// Raw bytes; `buf[start..]` is not yet handed out.
     buf: Vec<u8>,
-    /// Bytes of `buf` already searched for a newline (so a slow trickle is not rescanned).
+    /// First byte not yet handed out. Consumed bytes are dropped lazily in `extend`, so a
+    /// chunk holding many short lines is not shifted once per line.
+    start: usize,
+    /// `buf[start..scanned]` holds no newline (so a slow trickle is not rescanned).
     scanned: usize,
+    /// Start of the partial line: just after the last newline in `buf`.
+    line_start: usize,
+    /// Longest line accepted, newline excluded.
     max_line: usize,
     /// Dropping bytes until the end of an over-long line.
     discarding: bool,
+    /// An over-long partial line was dropped; `next_line` reports it after the complete
+    /// lines that came before it.
+    owed: bool,
 }
 
 impl LineBuffer {
@@ -28,13 +41,19 @@ impl LineBuffer {
     pub fn new(max_line: usize) -> Self {
         LineBuffer {
             buf: Vec::new(),
+            start: 0,
             scanned: 0,
+            line_start: 0,
             max_line,
             discarding: false,
+            owed: false,
         }
     }
 
-    /// Add bytes read from the stream.
+    /// Add bytes read from the stream. If the partial line grows past the limit it is
+    /// dropped here, so memory stays bounded even if the caller does not drain lines; a
+    /// [`LineError::TooLong`] is then owed by [`LineBuffer::next_line`]. (Several over-long
+    /// lines arriving between two drains are reported as one.)
     pub fn extend(&mut self, mut bytes: &[u8]) {
         if self.discarding {
             match bytes.iter().position(|&b| b == b'\n') {
@@ -45,34 +64,51 @@ impl LineBuffer {
                 None => return,
             }
         }
+        if bytes.is_empty() {
+            return;
+        }
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.scanned -= self.start;
+            self.line_start -= self.start;
+            self.start = 0;
+        }
+        let old = self.buf.len();
         self.buf.extend_from_slice(bytes);
+        if let Some(i) = bytes.iter().rposition(|&b| b == b'\n') {
+            self.line_start = old + i + 1;
+        }
+        if self.buf.len() - self.line_start > self.max_line {
+            self.buf.truncate(self.line_start);
+            self.scanned = self.scanned.min(self.line_start);
+            self.discarding = true;
+            self.owed = true;
+        }
     }
 
-    /// The next complete line without its `\n` (a `\r` before it is kept; it is white
-    /// space to the parser). `Ok(None)`: no complete line yet.
+    /// The next complete line, copied out without its `\n` (a `\r` before it is kept; it
+    /// is white space to the parser). `Ok(None)`: no complete line yet.
     ///
     /// # Errors
-    /// [`LineError::TooLong`] once, when the pending line passes the limit; its bytes are
-    /// dropped up to its newline, and later lines come normally.
+    /// [`LineError::TooLong`] once per over-long line, in stream order relative to the
+    /// lines before it; later lines come normally.
     pub fn next_line(&mut self) -> Result<Option<Vec<u8>>, LineError> {
         match self.buf[self.scanned..].iter().position(|&b| b == b'\n') {
             Some(i) => {
                 let end = self.scanned + i;
-                self.scanned = 0;
-                if end > self.max_line {
-                    self.buf.drain(..=end);
-                    return Err(LineError::TooLong);
+                let begin = self.start;
+                self.start = end + 1;
+                self.scanned = self.start;
+                let line = (end - begin <= self.max_line).then(|| self.buf[begin..end].to_vec());
+                if self.start == self.buf.len() {
+                    self.buf.clear();
+                    (self.start, self.scanned, self.line_start) = (0, 0, 0);
                 }
-                let mut line: Vec<u8> = self.buf.drain(..=end).collect();
-                line.pop();
-                Ok(Some(line))
+                line.map(Some).ok_or(LineError::TooLong)
             }
             None => {
                 self.scanned = self.buf.len();
-                if self.buf.len() > self.max_line {
-                    self.buf.clear();
-                    self.scanned = 0;
-                    self.discarding = true;
+                if std::mem::take(&mut self.owed) {
                     return Err(LineError::TooLong);
                 }
                 Ok(None)
@@ -80,77 +116,23 @@ impl LineBuffer {
         }
     }
 
-    /// At end of stream: the final line that had no newline, if any bytes are pending.
+    /// At end of stream: the final line that had no newline, if any bytes are pending and
+    /// the line is not being discarded. Drain [`LineBuffer::next_line`] first.
     pub fn take_rest(&mut self) -> Option<Vec<u8>> {
-        self.scanned = 0;
-        if self.discarding || self.buf.is_empty() {
-            self.buf.clear();
-            return None;
-        }
-        Some(std::mem::take(&mut self.buf))
+        let rest = &self.buf[self.start..];
+        let out = (!self.discarding && !rest.is_empty()).then(|| rest.to_vec());
+        self.buf.clear();
+        (self.start, self.scanned, self.line_start) = (0, 0, 0);
+        self.discarding = false;
+        self.owed = false;
+        out
     }
 
-    /// Bytes currently held (for tests and metrics).
+    /// Bytes currently held and not yet handed out (for tests and metrics).
     pub fn buffered_len(&self) -> usize {
-        self.buf.len()
+        self.buf.len() - self.start
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Lines split at newlines, across chunk boundaries, with the rest at EOF.
-    #[test]
-    fn splits_lines() {
-        let mut b = LineBuffer::new(100);
-        b.extend(b"one\r\ntw");
-        assert_eq!(b.next_line(), Ok(Some(b"one\r".to_vec())));
-        assert_eq!(b.next_line(), Ok(None));
-        b.extend(b"o\nthree");
-        assert_eq!(b.next_line(), Ok(Some(b"two".to_vec())));
-        assert_eq!(b.next_line(), Ok(None));
-        assert_eq!(b.take_rest(), Some(b"three".to_vec()));
-        assert_eq!(b.take_rest(), None);
-    }
-
-    /// A 1 MB line is reported once, never buffered, and the next line works.
-    #[test]
-    fn one_megabyte_line_is_bounded() {
-        let mut b = LineBuffer::new(8192);
-        let chunk = vec![b'x'; 8192];
-        let mut errors = 0;
-        for _ in 0..128 {
-            b.extend(&chunk);
-            while let Err(LineError::TooLong) = b.next_line() {
-                errors += 1;
-            }
-            assert!(b.buffered_len() <= 8192 * 2);
-        }
-        assert_eq!(errors, 1);
-        b.extend(b"tail\nnext\n");
-        assert_eq!(b.next_line(), Ok(Some(b"next".to_vec())));
-        assert_eq!(b.take_rest(), None);
-    }
-
-    /// An over-long line that arrives whole with its newline is rejected too.
-    #[test]
-    fn long_complete_line() {
-        let mut b = LineBuffer::new(4);
-        b.extend(b"12345\nok\n");
-        assert_eq!(b.next_line(), Err(LineError::TooLong));
-        assert_eq!(b.next_line(), Ok(Some(b"ok".to_vec())));
-        b.extend(b"1234\n");
-        assert_eq!(b.next_line(), Ok(Some(b"1234".to_vec())));
-    }
-
-    /// A pending over-long line with no newline gives nothing at EOF.
-    #[test]
-    fn discarding_at_eof() {
-        let mut b = LineBuffer::new(4);
-        b.extend(b"123456");
-        assert_eq!(b.next_line(), Err(LineError::TooLong));
-        b.extend(b"789");
-        assert_eq!(b.take_rest(), None);
-    }
-}
+mod tests;

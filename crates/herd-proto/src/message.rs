@@ -129,6 +129,7 @@ pub(crate) fn split_fields(line: &[u8]) -> Result<Vec<&str>, ParseError> {
     Ok(parts)
 }
 
+/// Check that `parts` (command word included) has exactly `expected` arguments.
 pub(crate) fn arity(
     parts: &[&str],
     command: &'static str,
@@ -146,32 +147,42 @@ pub(crate) fn arity(
     }
 }
 
+/// WHATSAT radius: `[+]digits[.digits]` within [0, 50], the range checked exactly on the
+/// text (so `50.0000000000000000001` is out, though it rounds to 50.0 as an `f64`).
 fn radius(s: &str) -> Result<f64, ParseError> {
-    let digits = s.strip_prefix('+').unwrap_or(s);
-    let ok = !digits.is_empty()
-        && digits.bytes().filter(|&b| b == b'.').count() <= 1
-        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && digits.bytes().any(|b| b.is_ascii_digit());
-    let v: f64 = if ok {
-        digits.parse().map_err(|_| ParseError::BadRadius)?
-    } else {
-        -1.0
-    };
-    if (0.0..=50.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(ParseError::BadRadius)
+    let text = s.strip_prefix('+').unwrap_or(s);
+    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |x: &str| x.bytes().all(|b| b.is_ascii_digit());
+    if int.len() + frac.len() == 0 || !digits(int) || !digits(frac) {
+        return Err(ParseError::BadRadius);
     }
+    let int = int.trim_start_matches('0');
+    let whole = int.bytes().fold(0u32, |acc, d| {
+        acc.saturating_mul(10).saturating_add(u32::from(d - b'0'))
+    });
+    if whole > 50 || (whole == 50 && frac.bytes().any(|b| b != b'0')) {
+        return Err(ParseError::BadRadius);
+    }
+    text.parse().map_err(|_| ParseError::BadRadius)
 }
 
+/// WHATSAT bound: `[+]digits` within [0, 20]; leading zeros are fine (`020` is 20).
 fn bound(s: &str) -> Result<u32, ParseError> {
     let digits = s.strip_prefix('+').unwrap_or(s);
-    if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ParseError::BadBound);
     }
-    match digits.parse::<u32>() {
-        Ok(v) if v <= 20 => Ok(v),
-        _ => Err(ParseError::BadBound),
+    let digits = digits.trim_start_matches('0');
+    if digits.len() > 2 {
+        return Err(ParseError::BadBound);
+    }
+    let v = digits
+        .bytes()
+        .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
+    if v <= 20 {
+        Ok(v)
+    } else {
+        Err(ParseError::BadBound)
     }
 }
 

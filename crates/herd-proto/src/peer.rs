@@ -71,6 +71,17 @@ fn hex_field(s: &str, max: usize) -> Result<String, ParseError> {
     Ok(s.to_string())
 }
 
+/// One digest value: exactly 16 lowercase hex digits. Checked by hand because
+/// `u64::from_str_radix` also takes a `+` sign and upper case, which would let two texts
+/// mean one value.
+fn digest_value(h: &str) -> Result<u64, ParseError> {
+    let lower_hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    if h.len() != 16 || !h.bytes().all(lower_hex) {
+        return Err(ParseError::BadFrame);
+    }
+    u64::from_str_radix(h, 16).map_err(|_| ParseError::BadFrame)
+}
+
 /// Parse one peer line.
 ///
 /// # Errors
@@ -104,12 +115,7 @@ pub fn parse_peer_frame(line: &[u8]) -> Result<PeerFrame, ParseError> {
             arity(&parts, "HERD-DIGEST", DIGEST_BUCKETS)?;
             parts[1..]
                 .iter()
-                .map(|h| {
-                    if h.len() != 16 {
-                        return Err(ParseError::BadFrame);
-                    }
-                    u64::from_str_radix(h, 16).map_err(|_| ParseError::BadFrame)
-                })
+                .map(|h| digest_value(h))
                 .collect::<Result<Vec<u64>, _>>()
                 .map(PeerFrame::Digest)
         }

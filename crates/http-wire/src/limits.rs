@@ -20,3 +20,18 @@ impl Default for Limits {
         }
     }
 }
+
+/// The head length once httparse has a complete head, enforcing `max_head`; `None` while a
+/// partial head is still within the limit. Shared by the request and response parsers.
+pub(crate) fn head_len(
+    status: httparse::Status<usize>,
+    buffered: usize,
+    limits: &Limits,
+) -> Result<Option<usize>, crate::Error> {
+    match status {
+        httparse::Status::Complete(n) if n > limits.max_head => Err(crate::Error::HeadTooLarge),
+        httparse::Status::Complete(n) => Ok(Some(n)),
+        httparse::Status::Partial if buffered > limits.max_head => Err(crate::Error::HeadTooLarge),
+        httparse::Status::Partial => Ok(None),
+    }
+}

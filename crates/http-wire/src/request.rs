@@ -38,19 +38,9 @@ impl Request {
 pub fn parse_request(buf: &[u8], limits: &Limits) -> Result<Option<(Request, usize)>, Error> {
     let mut storage = vec![httparse::EMPTY_HEADER; limits.max_headers];
     let mut req = httparse::Request::new(&mut storage);
-    let head_len = match req.parse(buf)? {
-        httparse::Status::Complete(n) => n,
-        httparse::Status::Partial => {
-            return if buf.len() > limits.max_head {
-                Err(Error::HeadTooLarge)
-            } else {
-                Ok(None)
-            };
-        }
+    let Some(head_len) = crate::limits::head_len(req.parse(buf)?, buf.len(), limits)? else {
+        return Ok(None);
     };
-    if head_len > limits.max_head {
-        return Err(Error::HeadTooLarge);
-    }
     let headers: Vec<Header> = req
         .headers
         .iter()

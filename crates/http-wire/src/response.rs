@@ -52,19 +52,9 @@ fn head(
     let mut storage = [httparse::EMPTY_HEADER; 128];
     let n = limits.max_headers.min(storage.len());
     let mut resp = httparse::Response::new(&mut storage[..n]);
-    let head_len = match resp.parse(buf)? {
-        httparse::Status::Complete(n) => n,
-        httparse::Status::Partial => {
-            return if buf.len() > limits.max_head {
-                Err(Error::HeadTooLarge)
-            } else {
-                Ok(None)
-            };
-        }
+    let Some(head_len) = crate::limits::head_len(resp.parse(buf)?, buf.len(), limits)? else {
+        return Ok(None);
     };
-    if head_len > limits.max_head {
-        return Err(Error::HeadTooLarge);
-    }
     let status = resp.code.unwrap_or(0);
     let version = resp.version.unwrap_or(1);
     let pairs = resp.headers.iter().map(|h| (h.name, h.value));

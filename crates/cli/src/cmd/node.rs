@@ -1,7 +1,5 @@
 //! `herd node NAME`: run one server of the herd.
 
-use std::path::PathBuf;
-
 use anyhow::Context;
 
 use super::herd_file;
@@ -15,24 +13,17 @@ use super::herd_file;
 pub(crate) struct Args {
     /// Server name, as in the herd file's [servers] table.
     name: String,
-    /// Herd file (TOML); default: the embedded herd.toml (Goloman, Hands, Holiday, Welsh, Wilkes).
-    #[arg(long, short)]
-    config: Option<PathBuf>,
-    /// Directory for the server's JSON-lines log, <log-dir>/<name>.log.
-    #[arg(long, default_value = "logs")]
-    log_dir: PathBuf,
-    /// Write no log file.
-    #[arg(long)]
-    no_log: bool,
+    #[command(flatten)]
+    herd: herd_file::HerdArgs,
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
-    let file = herd_file::load(args.config.as_deref())?;
+    let file = herd_file::load(args.herd.config.as_deref())?;
     let addr = file.addr(&args.name)?;
     let secret = herd_file::secret(&file);
     let places = herd_file::places(&file)?;
     let mut cfg = file.node_config(&args.name, secret, places)?;
-    cfg.log_dir = (!args.no_log).then_some(args.log_dir);
+    cfg.log_dir = args.herd.log_dir();
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr)

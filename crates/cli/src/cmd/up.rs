@@ -1,7 +1,5 @@
 //! `herd up`: the whole local stack in one process, from embedded defaults.
 
-use std::path::PathBuf;
-
 use anyhow::Context;
 use netkit::Shutdown;
 
@@ -14,19 +12,12 @@ use super::herd_file;
     herd up --config herd.toml      the servers of your own herd file\n  \
     RUST_LOG=debug herd up          more detail on stderr")]
 pub(crate) struct Args {
-    /// Herd file (TOML); default: the embedded herd.toml.
-    #[arg(long, short)]
-    config: Option<PathBuf>,
-    /// Directory for the servers' JSON-lines logs, <log-dir>/<name>.log.
-    #[arg(long, default_value = "logs")]
-    log_dir: PathBuf,
-    /// Write no log files.
-    #[arg(long)]
-    no_log: bool,
+    #[command(flatten)]
+    herd: herd_file::HerdArgs,
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
-    let file = herd_file::load(args.config.as_deref())?;
+    let file = herd_file::load(args.herd.config.as_deref())?;
     let secret = herd_file::secret(&file);
     // One Places for all servers: the offline gazetteer is loaded once.
     let places = herd_file::places(&file)?;
@@ -38,7 +29,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         for name in file.names() {
             let addr = file.addr(name)?;
             let mut cfg = file.node_config(name, secret.clone(), places.clone())?;
-            cfg.log_dir = (!args.no_log).then(|| args.log_dir.clone());
+            cfg.log_dir = args.herd.log_dir();
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
                 format!("cannot listen on {addr} for {name} (is another herd running?)")
             })?;
@@ -55,8 +46,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             })));
         }
         print_table(&rows);
-        if !args.no_log {
-            println!("logs: {}/<name>.log", args.log_dir.display());
+        if let Some(dir) = args.herd.log_dir() {
+            println!("logs: {}/<name>.log", dir.display());
         }
         println!("Ctrl-C to stop");
         netkit::signal::ctrl_c_or_term().await;

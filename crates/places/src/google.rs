@@ -12,11 +12,9 @@ pub(crate) async fn nearby(
     q: &Query,
     timeout: std::time::Duration,
 ) -> NearbyResponse {
-    let Some(key) = key else {
-        return NearbyResponse::failure(
-            "REQUEST_DENIED",
-            "google: no API key (set GOOGLE_PLACES_API_KEY)",
-        );
+    let key = match remote::require_key("google", key) {
+        Ok(k) => k,
+        Err(fail) => return fail,
     };
     let req = http.get(base_url).query(&[
         ("location", format!("{},{}", q.lat, q.lon)),

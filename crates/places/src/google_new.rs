@@ -16,11 +16,9 @@ pub(crate) async fn nearby(
     q: &Query,
     timeout: std::time::Duration,
 ) -> NearbyResponse {
-    let Some(key) = key else {
-        return NearbyResponse::failure(
-            "REQUEST_DENIED",
-            "google-new: no API key (set GOOGLE_PLACES_API_KEY)",
-        );
+    let key = match remote::require_key("google-new", key) {
+        Ok(k) => k,
+        Err(fail) => return fail,
     };
     let body = json!({
         "maxResultCount": q.limit.clamp(1, 20),

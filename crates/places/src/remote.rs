@@ -46,3 +46,16 @@ pub(crate) async fn json(
         )),
     }
 }
+
+/// The Google API key, or the failure to answer with (nothing is sent without one).
+pub(crate) fn require_key<'k>(
+    provider: &str,
+    key: Option<&'k str>,
+) -> Result<&'k str, NearbyResponse> {
+    key.ok_or_else(|| {
+        NearbyResponse::failure(
+            "REQUEST_DENIED",
+            format!("{provider}: no API key (set GOOGLE_PLACES_API_KEY)"),
+        )
+    })
+}

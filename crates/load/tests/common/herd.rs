@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 /// What the fake server saw.
 #[derive(Default)]
@@ -32,23 +32,11 @@ pub(crate) struct Seen {
 /// Start the fake server; with `reject_every = Some(k)`, every k-th valid command is
 /// answered `? ...` instead.
 pub(crate) fn start(reject_every: Option<u64>) -> (std::net::SocketAddr, Arc<Seen>) {
-    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    std_listener.set_nonblocking(true).unwrap();
-    let addr = std_listener.local_addr().unwrap();
     let seen = Arc::new(Seen::default());
     let s = seen.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = TcpListener::from_std(std_listener).unwrap();
-            while let Ok((stream, _)) = listener.accept().await {
-                s.connections.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(serve(stream, s.clone(), reject_every));
-            }
-        });
+    let addr = super::serve_on_thread(move |stream| {
+        s.connections.fetch_add(1, Ordering::SeqCst);
+        tokio::spawn(serve(stream, s.clone(), reject_every));
     });
     (addr, seen)
 }

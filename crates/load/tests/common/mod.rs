@@ -36,11 +36,23 @@ pub(crate) struct TestServer {
 
 /// Start an HTTP/1.1 keep-alive server on its own thread and runtime.
 pub(crate) fn start(behavior: Behavior) -> TestServer {
+    let count = Arc::new(AtomicU64::new(0));
+    let c = count.clone();
+    let addr = serve_on_thread(move |s| {
+        tokio::spawn(serve(s, c.clone(), behavior));
+    });
+    TestServer { addr, count }
+}
+
+/// Bind 127.0.0.1:0 and accept on a thread with its own runtime, handing each connection
+/// to `on_accept` (which spawns its task). Returns the bound address.
+pub(crate) fn serve_on_thread<F>(mut on_accept: F) -> std::net::SocketAddr
+where
+    F: FnMut(tokio::net::TcpStream) + Send + 'static,
+{
     let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     std_listener.set_nonblocking(true).unwrap();
     let addr = std_listener.local_addr().unwrap();
-    let count = Arc::new(AtomicU64::new(0));
-    let c = count.clone();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -49,11 +61,11 @@ pub(crate) fn start(behavior: Behavior) -> TestServer {
         rt.block_on(async move {
             let listener = TcpListener::from_std(std_listener).unwrap();
             while let Ok((s, _)) = listener.accept().await {
-                tokio::spawn(serve(s, c.clone(), behavior));
+                on_accept(s);
             }
         });
     });
-    TestServer { addr, count }
+    addr
 }
 
 async fn serve(mut s: tokio::net::TcpStream, count: Arc<AtomicU64>, behavior: Behavior) {

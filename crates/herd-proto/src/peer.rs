@@ -64,6 +64,7 @@ pub enum Role {
     Connector,
 }
 
+/// A hex field of 1 to `max` digits (either case), kept as text.
 fn hex_field(s: &str, max: usize) -> Result<String, ParseError> {
     if s.is_empty() || s.len() > max || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ParseError::BadFrame);
@@ -250,6 +251,38 @@ mod tests {
         ] {
             assert!(parse_peer_frame(bad.as_bytes()).is_err(), "{bad}");
         }
+        let digest = |v: &str| {
+            let mut line = "HERD-DIGEST".to_string();
+            for i in 0..DIGEST_BUCKETS {
+                line.push(' ');
+                line.push_str(if i == 7 { v } else { "0000000000000000" });
+            }
+            parse_peer_frame(line.as_bytes())
+        };
+        assert!(matches!(
+            digest("00000000000000ff"),
+            Ok(PeerFrame::Digest(_))
+        ));
+        for bad in [
+            "+00000000000000f",
+            "00000000000000FF",
+            "0",
+            "00000000000000000",
+        ] {
+            assert_eq!(digest(bad), Err(ParseError::BadFrame), "{bad}");
+        }
+        let long_nonce = format!("HERD-HELLO A B {}", "a".repeat(65));
+        assert_eq!(
+            parse_peer_frame(long_nonce.as_bytes()),
+            Err(ParseError::BadFrame)
+        );
+        let huge = vec![b'a'; crate::MAX_LINE + 1];
+        assert_eq!(parse_peer_frame(&huge), Err(ParseError::TooLong));
+        assert_eq!(parse_peer_frame(b" \t"), Err(ParseError::Empty));
+        assert_eq!(
+            parse_peer_frame(b"HERD-PROOF \xff"),
+            Err(ParseError::NotUtf8)
+        );
     }
 
     /// Proofs verify only with the same secret, role, names and nonces.

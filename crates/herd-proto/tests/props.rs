@@ -120,3 +120,58 @@ proptest! {
         let _ = parse_peer_frame(line.as_bytes());
     }
 }
+
+proptest! {
+    /// Digest frames of any values round-trip.
+    #[test]
+    fn digest_round_trip(values in proptest::collection::vec(any::<u64>(), DIGEST_BUCKETS)) {
+        let f = PeerFrame::Digest(values);
+        let text = f.to_string();
+        prop_assert_eq!(text.len(), "HERD-DIGEST".len() + 17 * DIGEST_BUCKETS);
+        prop_assert_eq!(parse_peer_frame(text.as_bytes()), Ok(f));
+    }
+
+    /// However a stream is cut into chunks, LineBuffer yields the same lines and errors,
+    /// and never holds more than the limit plus one chunk.
+    #[test]
+    fn line_buffer_chunking(
+        text in proptest::collection::vec(prop::sample::select(vec![b'a', b'b', b'\n', b'\r']), 0..400),
+        cuts in proptest::collection::vec(1usize..40, 1..20),
+    ) {
+        let run = |sizes: &[usize]| {
+            let mut b = LineBuffer::new(8);
+            let mut out = Vec::new();
+            let mut rest: &[u8] = &text;
+            let mut i = 0;
+            while !rest.is_empty() {
+                let n = sizes[i % sizes.len()].min(rest.len());
+                b.extend(&rest[..n]);
+                assert!(b.buffered_len() <= 8 + n);
+                rest = &rest[n..];
+                i += 1;
+                loop {
+                    match b.next_line() {
+                        Ok(Some(l)) => out.push(Ok(l)),
+                        Ok(None) => break,
+                        Err(e) => out.push(Err(e)),
+                    }
+                }
+            }
+            out.push(Ok(b.take_rest().unwrap_or_default()));
+            out
+        };
+        prop_assert_eq!(run(&cuts), run(&[1]));
+    }
+
+    /// Timestamps with long fractions floor: parse(s) <= s < parse(s) + 1 ns, compared
+    /// exactly by appending digits to the nanosecond value.
+    #[test]
+    fn long_fraction_floor(neg in any::<bool>(), int in 0u64..1_000_000, frac in "[0-9]{10,30}") {
+        let text = format!("{}{int}.{frac}", if neg { "-" } else { "" });
+        let t: Timestamp = text.parse().unwrap();
+        let truncated: i128 = i128::from(int) * 1_000_000_000 + frac[..9].parse::<i128>().unwrap();
+        let exact_beyond = frac[9..].bytes().any(|d| d != b'0');
+        let want = if neg { -truncated - i128::from(exact_beyond) } else { truncated };
+        prop_assert_eq!(t.as_nanos(), want);
+    }
+}

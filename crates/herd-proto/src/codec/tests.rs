@@ -98,7 +98,9 @@ fn exact_limit_and_empty_lines() {
 /// Many short lines in one chunk, fed one byte at a time or all at once, split the same.
 #[test]
 fn trickle_equals_bulk() {
-    let text: Vec<u8> = (0..200).flat_map(|i| format!("line {i}\n").into_bytes()).collect();
+    let text: Vec<u8> = (0..200)
+        .flat_map(|i| format!("line {i}\n").into_bytes())
+        .collect();
     let mut bulk = LineBuffer::new(64);
     bulk.extend(&text);
     let mut trickle = LineBuffer::new(64);

@@ -46,6 +46,9 @@ fn whatsat_ranges() {
         "WHATSAT c 10.5 020",
         "WHATSAT c +1 +2",
         "WHATSAT c .5 1",
+        "WHATSAT c 5. 1",
+        "WHATSAT c 50.000 1",
+        "WHATSAT c 0050 0000000000020",
     ] {
         assert!(matches!(req(ok), Ok(Request::WhatsAt(_))), "{ok}");
     }
@@ -58,6 +61,13 @@ fn whatsat_ranges() {
         ("WHATSAT c 1 21", ParseError::BadBound),
         ("WHATSAT c 1 1.0", ParseError::BadBound),
         ("WHATSAT c 1 -0", ParseError::BadBound),
+        ("WHATSAT c 50.0000000000000000001 1", ParseError::BadRadius),
+        ("WHATSAT c 100 1", ParseError::BadRadius),
+        ("WHATSAT c + 1", ParseError::BadRadius),
+        ("WHATSAT c 1.2.3 1", ParseError::BadRadius),
+        ("WHATSAT c 1 +", ParseError::BadBound),
+        ("WHATSAT c 1 99999999999999999999", ParseError::BadBound),
+        ("WHATSAT c 1 0x1", ParseError::BadBound),
     ] {
         assert_eq!(req(bad), Err(e), "{bad}");
     }

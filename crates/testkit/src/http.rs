@@ -41,6 +41,8 @@ impl FakeHttp {
     /// # Panics
     /// If no loopback port can be bound (test set-up failure).
     pub async fn start(reply: Reply) -> FakeHttp {
+        // Test-only crate: a machine that cannot bind loopback cannot run the test that
+        // asked, and the panic fails exactly that test with this message.
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");

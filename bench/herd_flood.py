@@ -7,6 +7,7 @@ Latency = arrival `ts` at Hands - client time. Both clocks are this machine's.
 
 Usage: herd_flood.py HERD_BINARY [COUNT] [RATE_PER_SEC]
 """
+from benchlib import wait_port
 import json, os, socket, subprocess, sys, tempfile, time
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -20,15 +21,7 @@ if cpus:
     cmd = ["taskset", "-c", cpus] + cmd
 proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 try:
-    deadline = time.time() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", 13003), timeout=1).close()
-            break
-        except OSError:
-            if time.time() > deadline:
-                sys.exit("herd did not start")
-            time.sleep(0.05)
+    wait_port(13003)
     # Wait for the links to form: an update at Welsh must reach Hands.
     probe = socket.create_connection(("127.0.0.1", 13003))
     probe.sendall(f"IAMAT probe +1+1 {time.time():.9f}\n".encode())

@@ -3,6 +3,7 @@
 
 Usage: herd_memory.py HERD_BINARY [CLIENTS]
 """
+from benchlib import wait_port
 import json, os, socket, subprocess, sys, tempfile, threading, time
 
 binary = sys.argv[1]
@@ -43,15 +44,7 @@ def load(lo, hi, secs=1700000000):
     s.close()
 
 try:
-    deadline = time.time() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", 13100), timeout=1).close()
-            break
-        except OSError:
-            if time.time() > deadline:
-                sys.exit("server did not start")
-            time.sleep(0.05)
+    wait_port(13100)
     before = rss_kib()
     start = time.time()
     parts = 4

@@ -13,7 +13,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use herd_proto::{error_reply, new_nonce, parse_peer_frame, proof, verify_proof, PeerFrame, Role};
+use herd_proto::{
+    error_reply, is_space, new_nonce, parse_peer_frame, proof, verify_proof, PeerFrame, Role,
+};
 use serde_json::json;
 use tokio::io::{AsyncRead, AsyncWriteExt, BufWriter};
 use tokio::net::tcp::OwnedWriteHalf;
@@ -29,7 +31,7 @@ use crate::server::Node;
 pub(crate) fn is_hello(line: &[u8]) -> bool {
     let trimmed = line
         .iter()
-        .position(|b| !b" \t\r\n\x0b\x0c".contains(b))
+        .position(|&b| !is_space(b))
         .map_or(&line[..0], |i| &line[i..]);
     trimmed.starts_with(b"HERD-HELLO")
 }

@@ -43,58 +43,87 @@ struct Head {
     keep_alive: bool,
 }
 
+/// Most interim (1xx) responses skipped before the final one. More is an error, so a
+/// server cannot keep a client reading interim heads forever.
+pub const MAX_INTERIM: usize = 8;
+
+/// Whether a status is an interim response that the final one follows (RFC 9110 15.2).
+/// 101 Switching Protocols is final: the connection stops speaking HTTP/1.1 after it.
+fn interim(status: u16) -> bool {
+    (100..200).contains(&status) && status != 101
+}
+
+/// Parse the head of the final response at the start of `buf`, skipping (up to
+/// [`MAX_INTERIM`]) interim responses such as 100 Continue and 103 Early Hints. The
+/// returned `head_len` counts from the start of `buf`, interim heads included.
 fn head(
     buf: &[u8],
     limits: &Limits,
     head_request: bool,
     headers_out: Option<&mut Vec<Header>>,
 ) -> Result<Option<(Head, String)>, Error> {
-    let mut storage = [httparse::EMPTY_HEADER; 128];
-    let n = limits.max_headers.min(storage.len());
-    let mut resp = httparse::Response::new(&mut storage[..n]);
-    let Some(head_len) = crate::limits::head_len(resp.parse(buf)?, buf.len(), limits)? else {
-        return Ok(None);
-    };
-    let status = resp.code.unwrap_or(0);
-    let version = resp.version.unwrap_or(1);
-    let pairs = resp.headers.iter().map(|h| (h.name, h.value));
-    let declared = body::framing_of(pairs, limits)?;
-    let connection = resp
-        .headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case("connection"))
-        .map(|h| h.value);
-    let mut keep_alive = body::keep_alive(version, connection);
-    let framing = if bodiless(status, head_request) {
-        Framing::None
-    } else {
-        declared.unwrap_or(Framing::UntilClose)
-    };
-    if framing == Framing::UntilClose {
-        keep_alive = false;
+    let mut start = 0;
+    let mut skipped = 0;
+    loop {
+        let mut storage = [httparse::EMPTY_HEADER; 128];
+        let n = limits.max_headers.min(storage.len());
+        let mut resp = httparse::Response::new(&mut storage[..n]);
+        let rest = &buf[start..];
+        let Some(len) = crate::limits::head_len(resp.parse(rest)?, rest.len(), limits)? else {
+            return Ok(None);
+        };
+        let status = resp.code.unwrap_or(0);
+        if interim(status) {
+            skipped += 1;
+            if skipped > MAX_INTERIM {
+                return Err(Error::Malformed("too many interim (1xx) responses"));
+            }
+            start += len;
+            continue;
+        }
+        let version = resp.version.unwrap_or(1);
+        let pairs = resp.headers.iter().map(|h| (h.name, h.value));
+        let declared = body::framing_of(pairs, limits)?;
+        let connection = resp
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("connection"))
+            .map(|h| h.value);
+        let mut keep_alive = body::keep_alive(version, connection);
+        let framing = if bodiless(status, head_request) {
+            Framing::None
+        } else {
+            declared.unwrap_or(Framing::UntilClose)
+        };
+        if framing == Framing::UntilClose {
+            keep_alive = false;
+        }
+        // Only the parsing path copies anything: measuring stays allocation-free.
+        let mut reason = String::new();
+        if let Some(out) = headers_out {
+            out.extend(
+                resp.headers
+                    .iter()
+                    .map(|h| (h.name.to_string(), h.value.to_vec())),
+            );
+            reason = resp.reason.unwrap_or("").to_string();
+        }
+        return Ok(Some((
+            Head {
+                status,
+                version,
+                head_len: start + len,
+                framing,
+                keep_alive,
+            },
+            reason,
+        )));
     }
-    if let Some(out) = headers_out {
-        out.extend(
-            resp.headers
-                .iter()
-                .map(|h| (h.name.to_string(), h.value.to_vec())),
-        );
-    }
-    let reason = resp.reason.unwrap_or("").to_string();
-    Ok(Some((
-        Head {
-            status,
-            version,
-            head_len,
-            framing,
-            keep_alive,
-        },
-        reason,
-    )))
 }
 
 /// Find the extent of one response at the start of `buf` without copying it.
-/// `Ok(None)`: incomplete. A response framed by connection close is complete only when
+/// Interim 1xx responses before it (100 Continue, 103 Early Hints) are skipped: `status`
+/// is the final one's and `len` covers them all. `Ok(None)`: incomplete. A response framed by connection close is complete only when
 /// `eof` is true (then `len` is all of `buf`).
 ///
 /// # Errors
@@ -128,8 +157,8 @@ pub fn measure_response(
     }))
 }
 
-/// Parse one response from the start of `buf`, body decoded. See [`measure_response`] for
-/// `head_request` and `eof`.
+/// Parse one response from the start of `buf`, body decoded, skipping interim 1xx
+/// responses as [`measure_response`] does (which also explains `head_request` and `eof`).
 ///
 /// # Errors
 /// [`Error`] for malformed input or a message over `limits`.
@@ -210,6 +239,7 @@ pub fn encode_response_head(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::{any, prop_assert, prop_assert_eq, Just};
 
     /// Length, chunked, HEAD, 204 and close-delimited responses.
     #[test]
@@ -252,6 +282,42 @@ mod tests {
         );
     }
 
+    /// 100 Continue and 103 Early Hints before the answer are skipped, not taken for it;
+    /// 101 is final; up to MAX_INTERIM interim heads are allowed, one more is an error.
+    #[test]
+    fn interim_responses_are_skipped() {
+        let l = Limits::default();
+        let answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+        let hints = b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n";
+        let cont = b"HTTP/1.1 100 Continue\r\n\r\n";
+        let mut buf = [&cont[..], hints, answer].concat();
+        let m = measure_response(&buf, &l, false, false).unwrap().unwrap();
+        assert_eq!((m.status, m.len, m.keep_alive), (200, buf.len(), true));
+        let (r, n) = parse_response(&buf, &l, false, false).unwrap().unwrap();
+        assert_eq!(
+            (r.status, r.body.as_slice(), n),
+            (200, &b"hi"[..], buf.len())
+        );
+        assert_eq!(crate::header(&r.headers, "link"), None);
+        for cut in 0..buf.len() {
+            assert_eq!(measure_response(&buf[..cut], &l, false, false), Ok(None));
+        }
+        let switch = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n";
+        assert_eq!(
+            measure_response(switch, &l, false, false)
+                .unwrap()
+                .unwrap()
+                .status,
+            101
+        );
+        buf = [hints.repeat(MAX_INTERIM).as_slice(), answer].concat();
+        let m = measure_response(&buf, &l, false, false).unwrap().unwrap();
+        assert_eq!((m.status, m.len), (200, buf.len()));
+        buf = [hints.repeat(MAX_INTERIM + 1).as_slice(), answer].concat();
+        assert!(measure_response(&buf, &l, false, false).is_err());
+        assert!(parse_response(&buf, &l, true, false).is_err());
+    }
+
     /// Encoded responses parse back.
     #[test]
     fn encode_round_trip() {
@@ -286,5 +352,30 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(m.len, out.len());
+    }
+
+    proptest::proptest! {
+        /// Any number of interim 1xx heads up to the limit before a response leave the final
+        /// response unchanged; the measured length covers them all and every prefix is
+        /// "incomplete".
+        #[test]
+        fn interim_heads_are_skipped(codes in proptest::collection::vec(proptest::prop_oneof![Just(100u16), Just(102), Just(103), 104u16..200], 0..=MAX_INTERIM), body in proptest::collection::vec(any::<u8>(), 0..50)) {
+            let mut out = Vec::new();
+            for c in codes.iter().filter(|&&c| c != 101) {
+                encode_response_head(*c, "Interim", &[("X-I".to_string(), b"1".to_vec())], 0, &mut out);
+            }
+            let interim_len = out.len();
+            encode_response(200, "OK", &[], &body, &mut out);
+            let l = Limits::default();
+            let (r, n) = parse_response(&out, &l, false, false).unwrap().unwrap();
+            prop_assert_eq!((r.status, n), (200, out.len()));
+            prop_assert_eq!(&r.body, &body);
+            prop_assert!(crate::header(&r.headers, "x-i").is_none());
+            let alone = parse_response(&out[interim_len..], &l, false, false).unwrap().unwrap();
+            prop_assert_eq!(alone.0, r);
+            for cut in 0..out.len() {
+                prop_assert_eq!(measure_response(&out[..cut], &l, false, false), Ok(None));
+            }
+        }
     }
 }

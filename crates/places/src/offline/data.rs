@@ -1,9 +1,10 @@
 //! Decoding the embedded `data/gazetteer.tsv.gz` into [`Place`]s.
 //!
 //! One place per line, tab-separated:
-//! `name, lat, lon, country, region, feature_code, population, geonames_id`
-//! (see `scripts/gazetteer/build.py`). Country, region and feature code repeat a lot, so
-//! they are interned: about 235,000 places take some 25 MB instead of twice that.
+//! `name, lat, lon, country, region, feature_code, population, place_id`
+//! (see `scripts/gazetteer/build.py`), where `place_id` is `<source>:<id>`, e.g.
+//! `geonames:5327259` or `ourairports:3632`. Country, region and feature code repeat a lot,
+//! so they are interned: about 280,000 places take some 30 MB instead of twice that.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -16,10 +17,40 @@ use crate::Error;
 /// The gazetteer, compressed, inside the binary so it works with no files beside it.
 static EMBEDDED: &[u8] = include_bytes!("../../../../data/gazetteer.tsv.gz");
 
-/// One populated place from GeoNames.
+/// Where a [`Place`] comes from; with [`Place::id`] it makes the `place_id`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Source {
+    /// GeoNames cities500 (CC BY 4.0): populated places. `id` is the GeoNames id
+    /// (`https://www.geonames.org/<id>`).
+    GeoNames,
+    /// OurAirports (public domain): airports, airstrips and seaplane bases. `id` is the
+    /// OurAirports record id.
+    OurAirports,
+}
+
+impl Source {
+    /// The `place_id` prefix: `geonames` or `ourairports`.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Source::GeoNames => "geonames",
+            Source::OurAirports => "ourairports",
+        }
+    }
+
+    fn from_prefix(prefix: &str) -> Option<Source> {
+        match prefix {
+            "geonames" => Some(Source::GeoNames),
+            "ourairports" => Some(Source::OurAirports),
+            _ => None,
+        }
+    }
+}
+
+/// One place: a populated place from GeoNames or an airport from OurAirports.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Place {
-    /// Its name, as GeoNames spells it.
+    /// Its name, as the source spells it.
     pub name: String,
     /// Latitude in degrees.
     pub lat: f64,
@@ -27,14 +58,20 @@ pub struct Place {
     pub lon: f64,
     /// ISO 3166 country code, e.g. `US`.
     pub country: Arc<str>,
-    /// First-level administrative division (state, province), e.g. `California`; may be empty.
+    /// What the `vicinity` names before the country: the first-level division (state,
+    /// province) for populated places, e.g. `California`; "municipality, division" for
+    /// airports, e.g. `Los Angeles, California`. May be empty.
     pub region: Arc<str>,
-    /// GeoNames feature code: `PPL`, `PPLA`..`PPLA5`, `PPLC`, `PPLX`, ...
+    /// GeoNames feature code, for every source: `PPL`, `PPLA`..`PPLA5`, `PPLC`, `PPLX`, ...
+    /// for populated places; `AIRP` (airport), `AIRF` (airstrip, small airport), `AIRS`
+    /// (seaplane base) for airports.
     pub feature_code: Arc<str>,
-    /// Population, 0 if unknown.
+    /// Population, 0 if unknown (always 0 for airports).
     pub population: u64,
-    /// GeoNames id (`https://www.geonames.org/<id>`).
-    pub geonames_id: u64,
+    /// The dataset it comes from.
+    pub source: Source,
+    /// Its id in that dataset.
+    pub id: u64,
 }
 
 /// Shares one allocation per distinct string.
@@ -50,6 +87,17 @@ impl Interner {
         self.0.insert(s.to_string(), a.clone());
         a
     }
+}
+
+/// Parse a `place_id` column: `<source>:<id>`.
+fn parse_place_id(s: &str) -> Result<(Source, u64), String> {
+    let (prefix, id) = s
+        .split_once(':')
+        .ok_or_else(|| format!("place id {s:?} is not <source>:<id>"))?;
+    let source = Source::from_prefix(prefix)
+        .ok_or_else(|| format!("place id: unknown source {prefix:?}"))?;
+    let id = id.parse().map_err(|e| format!("place id {s:?}: {e}"))?;
+    Ok((source, id))
 }
 
 /// Parse one TSV line.
@@ -68,9 +116,7 @@ pub(crate) fn parse_line(line: &str, strings: &mut Interner) -> Result<Place, St
     let population = next("population")?
         .parse()
         .map_err(|e| format!("population: {e}"))?;
-    let geonames_id = next("geonames id")?
-        .parse()
-        .map_err(|e| format!("geonames id: {e}"))?;
+    let (source, id) = parse_place_id(next("place id")?)?;
     if name.is_empty() {
         return Err("empty name".into());
     }
@@ -85,7 +131,8 @@ pub(crate) fn parse_line(line: &str, strings: &mut Interner) -> Result<Place, St
         region,
         feature_code,
         population,
-        geonames_id,
+        source,
+        id,
     })
 }
 

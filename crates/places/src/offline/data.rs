@@ -75,16 +75,35 @@ pub struct Place {
 }
 
 /// Shares one allocation per distinct string.
+///
+/// The file is sorted by country and region, so a column usually repeats the line before:
+/// each column's last value is checked first, and the hash map only on a change.
 #[derive(Debug, Default)]
-pub(crate) struct Interner(HashMap<String, Arc<str>>);
+pub(crate) struct Interner {
+    all: HashMap<String, Arc<str>>,
+    last: [Option<Arc<str>>; 3],
+}
 
 impl Interner {
-    pub(crate) fn get(&mut self, s: &str) -> Arc<str> {
-        if let Some(a) = self.0.get(s) {
-            return a.clone();
+    /// The shared copy of `s`, the value of column `column` (0, 1 or 2).
+    pub(crate) fn get(&mut self, column: usize, s: &str) -> Arc<str> {
+        let slot = self.last.get_mut(column);
+        if let Some(Some(last)) = slot.as_deref() {
+            if **last == *s {
+                return last.clone();
+            }
         }
-        let a: Arc<str> = Arc::from(s);
-        self.0.insert(s.to_string(), a.clone());
+        let a = match self.all.get(s) {
+            Some(a) => a.clone(),
+            None => {
+                let a: Arc<str> = Arc::from(s);
+                self.all.insert(s.to_string(), a.clone());
+                a
+            }
+        };
+        if let Some(slot) = slot {
+            *slot = Some(a.clone());
+        }
         a
     }
 }
@@ -110,9 +129,9 @@ pub(crate) fn parse_line(line: &str, strings: &mut Interner) -> Result<Place, St
     let name = next("name")?.to_string();
     let lat: f64 = next("lat")?.parse().map_err(|e| format!("lat: {e}"))?;
     let lon: f64 = next("lon")?.parse().map_err(|e| format!("lon: {e}"))?;
-    let country = strings.get(next("country")?);
-    let region = strings.get(next("region")?);
-    let feature_code = strings.get(next("feature code")?);
+    let country = strings.get(0, next("country")?);
+    let region = strings.get(1, next("region")?);
+    let feature_code = strings.get(2, next("feature code")?);
     let population = next("population")?
         .parse()
         .map_err(|e| format!("population: {e}"))?;

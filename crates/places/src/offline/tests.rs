@@ -218,3 +218,18 @@ fn every_embedded_code_is_known() {
         .collect();
     assert!(odd.is_empty(), "{odd:?}");
 }
+
+/// Interning shares one copy per distinct string, whichever column asks, and a column's
+/// last value never leaks into another column.
+#[test]
+fn interner_shares_and_keeps_columns_apart() {
+    let mut s = Interner::default();
+    let us = s.get(0, "US");
+    let ca = s.get(1, "CA");
+    assert_eq!((&*us, &*ca), ("US", "CA"));
+    assert!(std::sync::Arc::ptr_eq(&us, &s.get(0, "US")));
+    assert!(std::sync::Arc::ptr_eq(&us, &s.get(1, "US")));
+    assert_eq!(&*s.get(0, "FR"), "FR");
+    assert!(std::sync::Arc::ptr_eq(&ca, &s.get(2, "CA")));
+    assert_eq!(&*s.get(1, "California"), "California");
+}

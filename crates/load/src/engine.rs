@@ -1,29 +1,50 @@
-//! The engine: threads, connections, pacing, and one request's exchange.
+//! The engine: threads, connections and pacing.
 //!
 //! Each thread runs a single-threaded tokio runtime with its share of the connections as
 //! local tasks, and records into its own [`Stats`] (an `Rc<RefCell<_>>`, no lock). Closed
-//! loop: a connection sends its next request when the previous answer is in. Open loop
-//! (`--rate R` over `C` connections): request `j` of connection `c` is due at
-//! `start + (j*C + c) / R`; if the connection is still busy then, the request goes late,
-//! and its latency is measured from when it was due (coordinated-omission correction, as
-//! wrk2 does) as well as from when it was actually sent. A request whose connection was
-//! idle when it fell due is measured from its actual send, so the runtime's millisecond
-//! timer granularity is not charged to the server.
+//! loop: a connection sends its next request when the previous answer is in (under
+//! `--stages`, only while its user is active). Open loop: request `k = j*C + c` (the
+//! `j`-th of connection `c` of `C`) is due when the schedule says (`k / R` at a constant
+//! rate); if the connection is still busy then, the request goes late and its latency is
+//! measured from when it was due (coordinated-omission correction) as well as from when it
+//! was actually sent. A request whose connection was idle is measured from its actual send
+//! only within [`TIMER_SLACK`] of its due time: the runtime's timer wakes up to that late
+//! on its own, but anything later (a starved or stalled load thread) is charged.
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use crate::herd::Commands;
+use crate::interval::{Tick, Window};
+use crate::schedule::Ramp;
+use crate::stats::{ErrorKind, Outcome, Sample, Stats};
+use crate::transport::{connect, Stream};
+use crate::{exchange, Plan, Target};
 
-use crate::herd::{answer_len, Commands};
-use crate::stats::{ErrorKind, Stats};
-use crate::{Plan, Target};
+/// How late a timer may fire before the lateness is charged: tokio's timer wheel has a
+/// 1 ms resolution.
+pub const TIMER_SLACK: Duration = Duration::from_millis(1);
 
-/// What all threads share: the schedule and the counters the progress bar reads.
+/// Per-URL percentiles are kept for lists of at most this many URLs (2 significant
+/// digits, about 25 kB per URL per thread); longer lists get counts, mean and max.
+pub const MAX_URL_PERCENTILES: usize = 100;
+
+/// How requests are paced.
+#[derive(Debug)]
+enum Pacing {
+    /// As fast as answers come.
+    Closed,
+    /// Closed loop, users active by the ramp.
+    Users(Ramp),
+    /// Open loop on the ramp's schedule.
+    Open(Ramp),
+}
+
+/// What all threads share: the schedule and the request budget.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) plan: Plan,
@@ -34,23 +55,32 @@ pub(crate) struct Shared {
     /// No request is started at or after this.
     pub(crate) end: Option<Instant>,
     remaining: Option<AtomicI64>,
-    /// Completed requests, for live progress.
-    pub(crate) done: AtomicU64,
+    pacing: Pacing,
+    /// Stage boundaries for attributing attempts (empty without stages).
+    stages: Option<Ramp>,
 }
 
 impl Shared {
     pub(crate) fn new(plan: Plan) -> Shared {
         let start = Instant::now();
         let measure_from = start + plan.warmup;
+        let stages = plan.stages.as_ref().map(|s| Ramp::of(&s.steps));
+        let pacing = match (&plan.stages, plan.rate) {
+            (Some(s), _) if s.open => Pacing::Open(Ramp::of(&s.steps)),
+            (Some(s), _) => Pacing::Users(Ramp::of(&s.steps)),
+            (None, Some(r)) => Pacing::Open(Ramp::constant(r)),
+            (None, None) => Pacing::Closed,
+        };
         Shared {
             end: plan.duration.map(|d| measure_from + d),
             remaining: plan
                 .requests
                 .map(|n| AtomicI64::new(i64::try_from(n).unwrap_or(i64::MAX))),
-            done: AtomicU64::new(0),
             plan,
             start,
             measure_from,
+            pacing,
+            stages,
         }
     }
 
@@ -60,84 +90,151 @@ impl Shared {
             .as_ref()
             .is_none_or(|r| r.fetch_sub(1, Ordering::Relaxed) > 0)
     }
+
+    /// When request `j` of connection `conn` is due, waiting for a closed-loop user to be
+    /// active; `None` when the schedule has no more for it.
+    async fn due(&self, conn: usize, j: u64) -> Option<Instant> {
+        match &self.pacing {
+            Pacing::Closed => Some(Instant::now()),
+            Pacing::Open(ramp) => {
+                let k = j
+                    .checked_mul(self.plan.connections as u64)?
+                    .checked_add(conn as u64)?;
+                let offset = Duration::try_from_secs_f64(ramp.due(k)?).ok()?;
+                self.start.checked_add(offset)
+            }
+            Pacing::Users(ramp) => loop {
+                let now = Instant::now();
+                let t = now.duration_since(self.start).as_secs_f64();
+                if ramp.active(conn, t) {
+                    return Some(now);
+                }
+                let next = Duration::try_from_secs_f64(ramp.next_active(conn, t)?).ok()?;
+                tokio::time::sleep_until((self.start + next).into()).await;
+            },
+        }
+    }
+
+    fn stage_of(&self, t: Instant) -> usize {
+        self.stages.as_ref().map_or(0, |r| {
+            r.stage_at(t.saturating_duration_since(self.start).as_secs_f64())
+        })
+    }
 }
 
-/// Run one thread's connections to completion.
-pub(crate) fn thread_main(shared: Arc<Shared>, thread: usize) -> std::io::Result<Stats> {
+/// Run one thread's connections to completion, sending its seconds to `ticks`.
+pub(crate) fn thread_main(
+    shared: Arc<Shared>,
+    thread: usize,
+    ticks: Option<Sender<Tick>>,
+) -> std::io::Result<Stats> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let stats = Rc::new(RefCell::new(Stats::default()));
-    let local = tokio::task::LocalSet::new();
     let plan = &shared.plan;
-    for conn in (thread..plan.connections).step_by(plan.threads.max(1)) {
-        local.spawn_local(connection(shared.clone(), stats.clone(), conn));
-    }
-    rt.block_on(local);
+    let (urls, stages) = match (&plan.target, &plan.stages) {
+        (Target::Http { requests }, s) if requests.entries().len() > 1 => {
+            (requests.entries().len(), s)
+        }
+        (_, s) => (0, s),
+    };
+    let stages = stages.as_ref().map_or(0, |s| s.steps.len());
+    let fresh = |window| Stats::new(urls, urls <= MAX_URL_PERCENTILES, stages, window);
+    let stats = Rc::new(RefCell::new(fresh(Window::new(thread, ticks))));
+    let local = tokio::task::LocalSet::new();
+    let conns: Vec<_> = (thread..plan.connections)
+        .step_by(plan.threads.max(1))
+        .map(|c| local.spawn_local(connection(shared.clone(), stats.clone(), c)))
+        .collect();
+    let ticker_stats = stats.clone();
+    let measure_from = shared.measure_from;
+    local.block_on(&rt, async move {
+        let ticker = tokio::task::spawn_local(async move {
+            for second in 1u64.. {
+                let at = measure_from + Duration::from_secs(second) + Duration::from_millis(2);
+                tokio::time::sleep_until(at.into()).await;
+                ticker_stats.borrow_mut().window.roll(second);
+            }
+        });
+        for c in conns {
+            let _ = c.await;
+        }
+        ticker.abort();
+    });
+    drop(local);
     drop(rt);
+    stats.borrow_mut().window.finish();
+    // Every task (and so every other handle) is gone with the runtime; the copy is
+    // only a fallback that cannot lose counts.
     Ok(Rc::try_unwrap(stats)
         .map(RefCell::into_inner)
-        .unwrap_or_default())
+        .unwrap_or_else(|rc| {
+            let mut s = fresh(Window::new(thread, None));
+            s.merge(&rc.borrow());
+            s
+        }))
 }
-
-/// The outcome of one exchange: response bytes, whether the connection stays usable,
-/// and the HTTP status (0 for herd).
-type Exchange = Result<(usize, bool, u16), ErrorKind>;
 
 async fn connection(shared: Arc<Shared>, stats: Rc<RefCell<Stats>>, conn: usize) {
     let plan = &shared.plan;
-    let mut stream: Option<TcpStream> = None;
+    let open = matches!(shared.pacing, Pacing::Open(_));
+    let mut stream: Option<Stream> = None;
     let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
-    let mut commands = Commands::new(
-        conn,
-        match plan.target {
-            Target::Herd { whatsat_ratio, .. } => whatsat_ratio,
-            Target::Http { .. } => 0.0,
-        },
-    );
+    let (mut commands, per_request) = match plan.target {
+        Target::Herd {
+            whatsat_ratio,
+            connection_per_request,
+        } => (Commands::new(conn, whatsat_ratio), connection_per_request),
+        Target::Http { .. } => (Commands::new(conn, 0.0), false),
+    };
     for j in 0u64.. {
-        let intended = match plan.rate {
-            Some(r) => {
-                let offset = (j as f64 * plan.connections as f64 + conn as f64) / r;
-                // Past any representable time: the schedule (an -n run at a tiny rate) is over.
-                match Duration::try_from_secs_f64(offset)
-                    .ok()
-                    .and_then(|d| shared.start.checked_add(d))
-                {
-                    Some(t) => t,
-                    None => break,
-                }
-            }
-            None => Instant::now(),
+        let Some(intended) = shared.due(conn, j).await else {
+            break;
         };
-        if shared.end.is_some_and(|end| intended >= end) || !shared.claim() {
+        if shared.end.is_some_and(|end| intended >= end) {
             break;
         }
-        // If the connection was free before the request was due, the wait is ours, and
-        // tokio's millisecond timer would add up to 1 ms of our own lateness: measure from
-        // the actual send. If the request is already overdue (the previous answer was slow),
-        // measure from when it was due: that delay is the server's.
-        let mut origin = intended;
-        if plan.rate.is_some() && intended > Instant::now() {
-            tokio::time::sleep_until(intended.into()).await;
-            origin = Instant::now();
+        let record = intended >= shared.measure_from;
+        // Only recorded attempts use up a -n budget: warm-up traffic does not.
+        if record && !shared.claim() {
+            break;
         }
-        let per_request = matches!(
-            plan.target,
-            Target::Herd {
-                connection_per_request: true,
-                ..
+        let mut origin = intended;
+        if open && intended > Instant::now() {
+            tokio::time::sleep_until(intended.into()).await;
+            origin = Instant::now().min(intended + TIMER_SLACK);
+        }
+        let n = j * plan.connections as u64 + conn as u64;
+        let url = match &plan.target {
+            Target::Http { requests } => requests.pick(n),
+            Target::Herd { .. } => 0,
+        };
+        let sample = |sent: Instant, outcome: Outcome| {
+            let done = Instant::now();
+            Sample {
+                corrected: done.saturating_duration_since(origin),
+                uncorrected: done.saturating_duration_since(sent),
+                second: done
+                    .saturating_duration_since(shared.measure_from)
+                    .as_secs(),
+                url,
+                stage: shared.stage_of(intended),
+                outcome,
             }
-        );
+        };
         if stream.is_none() || per_request {
-            match tokio::time::timeout(plan.timeout, connect(plan.addr, conn)).await {
-                Ok(Ok(s)) => {
-                    let _ = s.set_nodelay(true);
-                    stream = Some(s);
-                }
-                Ok(Err(_)) | Err(_) => {
-                    if intended >= shared.measure_from {
-                        stats.borrow_mut().error(ErrorKind::Connect);
+            let t0 = Instant::now();
+            let attempt =
+                tokio::time::timeout(plan.timeout, connect(plan.addr, conn, plan.tls.as_ref()))
+                    .await
+                    .unwrap_or(Err(ErrorKind::Connect));
+            match attempt {
+                Ok(s) => stream = Some(s),
+                Err(kind) => {
+                    if record {
+                        stats
+                            .borrow_mut()
+                            .record(&sample(t0, Outcome::Failed(kind)));
                     }
                     stream = None;
                     // Do not spin on a dead port; a refused connect is immediate.
@@ -148,130 +245,42 @@ async fn connection(shared: Arc<Shared>, stats: Rc<RefCell<Stats>>, conn: usize)
         }
         let Some(s) = stream.as_mut() else { continue };
         let sent = Instant::now();
-        let outcome = tokio::time::timeout(
-            plan.timeout,
-            exchange(s, &plan.target, &mut commands, &mut buf),
-        )
-        .await;
-        let done = Instant::now();
-        let record = intended >= shared.measure_from;
-        match outcome {
+        let answer = match &plan.target {
+            Target::Http { requests } => match requests.get(url) {
+                Some(entry) => {
+                    tokio::time::timeout(plan.timeout, exchange::http(s, entry, &mut buf)).await
+                }
+                None => Ok(Err(ErrorKind::Parse)),
+            },
+            Target::Herd { .. } => {
+                tokio::time::timeout(
+                    plan.timeout,
+                    exchange::herd(s, &mut commands, per_request, &mut buf),
+                )
+                .await
+            }
+        };
+        let outcome = match answer {
             Ok(Ok((bytes, reusable, status))) => {
                 if !reusable {
                     stream = None;
                 }
-                shared.done.fetch_add(1, Ordering::Relaxed);
-                if record {
-                    let mut st = stats.borrow_mut();
-                    let second = done
-                        .saturating_duration_since(shared.measure_from)
-                        .as_secs() as usize;
-                    st.record(done - origin, done - sent, bytes, second);
-                    if status != 0 && !(200..300).contains(&status) {
-                        st.status(status);
-                    }
-                }
+                Outcome::Answer { bytes, status }
             }
             Ok(Err(kind)) => {
                 // A herd `?` answer leaves the connection in step; anything else may not.
                 if kind != ErrorKind::Rejected || per_request {
                     stream = None;
                 }
-                if record {
-                    stats.borrow_mut().error(kind);
-                }
+                Outcome::Failed(kind)
             }
             Err(_) => {
                 stream = None;
-                if record {
-                    stats.borrow_mut().error(ErrorKind::Timeout);
-                }
+                Outcome::Failed(ErrorKind::Timeout)
             }
+        };
+        if record {
+            stats.borrow_mut().record(&sample(sent, outcome));
         }
     }
-}
-
-async fn exchange(
-    s: &mut TcpStream,
-    target: &Target,
-    commands: &mut Commands,
-    buf: &mut Vec<u8>,
-) -> Exchange {
-    buf.clear();
-    match target {
-        Target::Http { request, head } => {
-            s.write_all(request).await.map_err(|_| ErrorKind::Io)?;
-            let limits = http_wire::Limits {
-                max_body: 64 * 1024 * 1024,
-                ..Default::default()
-            };
-            loop {
-                match http_wire::measure_response(buf, &limits, *head, false) {
-                    Ok(Some(m)) => return Ok((m.len, m.keep_alive, m.status)),
-                    Ok(None) => {}
-                    Err(_) => return Err(ErrorKind::Parse),
-                }
-                if read_more(s, buf).await? == 0 {
-                    return match http_wire::measure_response(buf, &limits, *head, true) {
-                        Ok(Some(m)) => Ok((m.len, false, m.status)),
-                        _ => Err(ErrorKind::Io),
-                    };
-                }
-            }
-        }
-        Target::Herd {
-            connection_per_request,
-            ..
-        } => {
-            let (line, whatsat) = commands.next_line();
-            s.write_all(line.as_bytes())
-                .await
-                .map_err(|_| ErrorKind::Io)?;
-            if *connection_per_request {
-                s.shutdown().await.map_err(|_| ErrorKind::Io)?;
-            }
-            loop {
-                if let Some(n) = answer_len(buf, whatsat) {
-                    if *connection_per_request {
-                        // Read to the server's close, as a mobile client does.
-                        while read_more(s, buf).await? > 0 {}
-                    }
-                    if buf.starts_with(b"? ") {
-                        return Err(ErrorKind::Rejected);
-                    }
-                    return Ok((n, !connection_per_request, 0));
-                }
-                if read_more(s, buf).await? == 0 {
-                    return Err(ErrorKind::Io);
-                }
-                if buf.len() > 1 << 20 {
-                    return Err(ErrorKind::Parse);
-                }
-            }
-        }
-    }
-}
-
-/// Connect, spreading loopback connections over source addresses 127.0.0.1-32.
-///
-/// A client that closes first (as herd clients do, by half-closing) leaves its side of
-/// every connection in TIME_WAIT; from one source address the 28k ephemeral ports fill up
-/// within seconds and each connect then pays for a long port search. Real clients come
-/// from many addresses; so does the load on loopback, where all of 127/8 is ours.
-async fn connect(addr: std::net::SocketAddr, conn: usize) -> std::io::Result<TcpStream> {
-    match addr {
-        std::net::SocketAddr::V4(v4) if v4.ip().is_loopback() => {
-            let socket = tokio::net::TcpSocket::new_v4()?;
-            socket.set_reuseaddr(true)?;
-            let source = std::net::Ipv4Addr::new(127, 0, 0, 1 + (conn % 32) as u8);
-            socket.bind((source, 0).into())?;
-            socket.connect(addr).await
-        }
-        _ => TcpStream::connect(addr).await,
-    }
-}
-
-async fn read_more(s: &mut TcpStream, buf: &mut Vec<u8>) -> Result<usize, ErrorKind> {
-    buf.reserve(16 * 1024);
-    s.read_buf(buf).await.map_err(|_| ErrorKind::Io)
 }

@@ -1,113 +1,175 @@
 //! `herd load`: closed- and open-loop load with honest latency percentiles.
 //!
 //! Closed loop (the default) measures how fast a server answers when each connection waits
-//! for its answer before asking again. Open loop (`rate`) sends on a fixed schedule and
-//! measures latency from when each request was *due*, so a server that stalls shows up in
-//! the percentiles instead of silently slowing the load down (coordinated omission). Both
-//! the corrected and the uncorrected figures are reported.
+//! for its answer before asking again. Open loop (`rate`, or rate `stages`) sends on a
+//! schedule and measures latency from when each request was *due*, so a server that
+//! stalls, or a load thread that falls behind, shows up in the percentiles instead of
+//! silently slowing the load down (coordinated omission). Failed attempts are in the
+//! latency figures too, at the time they were given up. HTTP and HTTPS (rustls), one URL
+//! or many, and the herd protocol.
 //!
 //! # Layout
-//! - [`plan`]: [`Plan`], URL and duration parsing, the request encoded once.
-//! - `engine`: threads, connections, pacing, and the exchange of one request.
-//! - `herd`: the herd protocol driver (IAMAT/WHATSAT lines and answer framing).
-//! - [`stats`]: per-thread histograms and counters, merged into a [`RunResult`].
-//! - [`report`]: the human summary, the `--users` table and the HTML report.
-//! - `progress`: the live progress bar.
+//! - [`plan`]: [`Plan`] and [`Target`], validated before any traffic.
+//! - [`url`]: URL, duration and request-encoding helpers.
+//! - [`requests`]: the encoded requests and round-robin or weighted picking.
+//! - [`urls`]: the `--urls FILE` parser.
+//! - [`schedule`]: `--stages` and the open-loop schedule / closed-loop users.
+//! - [`tls`]: the rustls client configuration.
+//! - `engine`: threads, connections, pacing; `transport`: TCP/TLS connections;
+//!   `exchange`: one request's write and read; `herd`: the herd protocol driver.
+//! - `stats`: per-thread recording; `interval`: per-second windows and their collector;
+//!   `live`: the live view.
+//! - [`result`]: [`RunResult`], the `--json` document.
+//! - [`hdr`]: histogram encoding and the `--hdr-log` interval log.
+//! - [`merge`]: combining runs from several machines.
+//! - [`threshold`]: `--fail-if` conditions.
+//! - [`report`]: the human summary, the `--users` table, JSON text and the HTML report.
 
 #![deny(missing_docs)]
 
 mod engine;
+mod exchange;
+pub mod hdr;
 mod herd;
+mod interval;
+mod live;
+pub mod merge;
 pub mod plan;
-mod progress;
 pub mod report;
-pub mod stats;
+pub mod requests;
+pub mod result;
+pub mod schedule;
+mod stats;
+pub mod threshold;
+pub mod tls;
+mod transport;
+pub mod url;
+pub mod urls;
 
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
+pub use engine::{MAX_URL_PERCENTILES, TIMER_SLACK};
+pub use live::LiveView;
 pub use plan::{Plan, Target};
-pub use stats::{Errors, Latency, RunResult};
+pub use result::{Latency, RunResult};
+pub use stats::{ErrorKind, Errors};
 
 /// Why a run could not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The flags or URL are unusable; the message says what to change.
+    /// The flags, URL or input files are unusable; the message says what to change.
     #[error("{0}")]
     Usage(String),
-    /// A thread or runtime could not be started, or a report not written.
+    /// A thread or runtime could not be started, or an output file not written.
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
 
-/// Run `plan` to completion (it always ends: by duration, by request count, or both).
-/// With `progress`, a live bar is drawn on stderr when it is a terminal.
+/// Where a run reports while it runs.
+#[derive(Debug, Default)]
+pub struct Outputs<'a> {
+    /// The live view.
+    pub live: LiveView,
+    /// The `--hdr-log` file, if any.
+    pub hdr_log: Option<&'a mut hdr::IntervalLog>,
+    /// Tag for this run's intervals in the log (set per level by [`run_levels`]).
+    pub tag: Option<String>,
+}
+
+impl Outputs<'_> {
+    /// Nothing while running (tests, scripts).
+    pub fn none() -> Outputs<'static> {
+        Outputs::default()
+    }
+}
+
+/// Run `plan` to completion (it always ends: by duration, by request count, or by the
+/// end of its stages).
 ///
 /// # Errors
-/// [`Error::Usage`] for an unusable plan (no connections, no bound, a rate that is not
-/// positive, a duration over a year); [`Error::Io`] if threads cannot be started.
-pub fn run(plan: Plan, progress: bool) -> Result<RunResult, Error> {
-    if plan.connections == 0 {
-        return Err(Error::Usage("need at least one connection (-c)".into()));
-    }
-    if plan.duration.is_none() && plan.requests.is_none() {
-        return Err(Error::Usage(
-            "give a duration (-d) or a request count (-n)".into(),
-        ));
-    }
-    if plan.rate.is_some_and(|r| !(r.is_finite() && r >= 0.001)) {
-        return Err(Error::Usage(
-            "the rate must be a positive number of requests per second".into(),
-        ));
-    }
-    // Keeps `Instant + duration` arithmetic in the engine far from overflow.
-    let longest = std::time::Duration::from_secs(365 * 24 * 3600);
-    let durations = [Some(plan.warmup), plan.duration, Some(plan.timeout)];
-    if durations.into_iter().flatten().any(|d| d > longest) {
-        return Err(Error::Usage(
-            "durations (-d, --warmup, --timeout) are limited to a year".into(),
-        ));
-    }
-    let threads = plan.threads.clamp(1, plan.connections);
-    let plan = Plan { threads, ..plan };
+/// [`Error::Usage`] for an unusable plan (see [`Plan::validated`]); [`Error::Io`] if
+/// threads cannot be started or the interval log cannot be written.
+pub fn run(plan: Plan, out: &mut Outputs<'_>) -> Result<RunResult, Error> {
+    let plan = plan.validated()?;
+    let threads = plan.threads;
     let shared = Arc::new(engine::Shared::new(plan.clone()));
-    let bar = progress.then(|| progress::Progress::start(shared.clone()));
+    let (tx, rx) = mpsc::channel();
     let handles: Vec<_> = (0..threads)
         .map(|t| {
             let s = shared.clone();
+            let tx = tx.clone();
             std::thread::Builder::new()
                 .name(format!("load-{t}"))
-                .spawn(move || engine::thread_main(s, t))
+                .spawn(move || engine::thread_main(s, t, Some(tx)))
         })
         .collect::<Result<_, _>>()?;
-    let mut total = stats::Stats::default();
+    drop(tx);
+    let wall_start = SystemTime::now()
+        + shared
+            .measure_from
+            .saturating_duration_since(Instant::now());
+    let length = plan.duration.map(|d| d + plan.warmup);
+    let live = live::Live::new(&out.live, shared.start, shared.measure_from, length);
+    let mut collector = interval::Collector::new(
+        threads,
+        out.hdr_log.as_deref_mut(),
+        out.tag.clone(),
+        wall_start,
+        live,
+    );
+    loop {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(tick) => collector.on(tick),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        collector.live.tick();
+    }
+    let mut total: Option<stats::Stats> = None;
     for h in handles {
-        match h.join() {
-            Ok(r) => total.merge(r?),
+        let s = match h.join() {
+            Ok(r) => r?,
             Err(_) => return Err(Error::Io(std::io::Error::other("a load thread panicked"))),
+        };
+        match &mut total {
+            Some(t) => t.merge(&s),
+            None => total = Some(s),
         }
     }
     let elapsed = Instant::now().saturating_duration_since(shared.measure_from);
-    if let Some(b) = bar {
-        b.finish();
+    let (timeline, log_error) = collector.finish(elapsed);
+    if let Some(e) = log_error {
+        return Err(Error::Io(std::io::Error::new(
+            e.kind(),
+            format!("writing --hdr-log: {e}"),
+        )));
     }
-    Ok(report::result(&plan, total, elapsed))
+    let total = total.ok_or_else(|| Error::Io(std::io::Error::other("no load thread ran")))?;
+    Ok(result::build(&plan, &total, elapsed, timeline))
 }
 
 /// Run a closed-loop plan once per connection count in `levels` (the `--users` table).
+/// Each level's intervals in the `--hdr-log` are tagged `users-N`.
 ///
 /// # Errors
 /// As [`run`].
-pub fn run_levels(plan: &Plan, levels: &[usize], progress: bool) -> Result<Vec<RunResult>, Error> {
+pub fn run_levels(
+    plan: &Plan,
+    levels: &[usize],
+    out: &mut Outputs<'_>,
+) -> Result<Vec<RunResult>, Error> {
     levels
         .iter()
         .map(|&c| {
+            out.tag = Some(format!("users-{c}"));
             run(
                 Plan {
                     connections: c,
                     ..plan.clone()
                 },
-                progress,
+                out,
             )
         })
         .collect()

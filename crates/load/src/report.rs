@@ -1,49 +1,17 @@
-//! Turning merged stats into a [`RunResult`], and results into text, JSON and HTML.
+//! Results as text: the human summary, the `--users` table and the `--json` document; and
+//! (in [`html`]) the HTML page.
 
 mod html;
+mod timeline;
 
 use std::fmt::Write;
-use std::time::Duration;
 
 pub use html::html;
 
-use crate::stats::{Latency, Stats};
-use crate::{Plan, RunResult};
+use crate::result::{Latency, RunResult};
 
-/// Percentiles sampled for the latency curve (chart and HTML table).
-const CURVE: [f64; 12] = [
-    0.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99, 99.999, 100.0,
-];
-
-/// Build the result of a run that measured for `elapsed`.
-pub(crate) fn result(plan: &Plan, stats: Stats, elapsed: Duration) -> RunResult {
-    let secs = elapsed.as_secs_f64().max(1e-9);
-    let open = plan.rate.is_some();
-    let curve = CURVE
-        .iter()
-        .map(|&p| (p, stats.corrected.value_at_percentile(p) as f64 / 1000.0))
-        .collect();
-    let non_2xx = stats.errors.status.values().sum();
-    RunResult {
-        url: plan.url.clone(),
-        mode: if open { "open" } else { "closed" },
-        connections: plan.connections,
-        threads: plan.threads,
-        target_rate: plan.rate,
-        requests: stats.requests,
-        duration_secs: secs,
-        requests_per_sec: stats.requests as f64 / secs,
-        bytes_per_sec: stats.bytes as f64 / secs,
-        latency_ms: Latency::of(&stats.corrected),
-        uncorrected_latency_ms: open.then(|| Latency::of(&stats.uncorrected)),
-        errors: stats.errors,
-        non_2xx,
-        per_second: stats.per_second,
-        curve,
-    }
-}
-
-fn ms(v: f64) -> String {
+/// Milliseconds, to 4 significant digits or so: `0.341 ms`, `12.4 ms`, `1.20 s`.
+pub fn ms(v: f64) -> String {
     if v >= 1000.0 {
         format!("{:.2} s", v / 1000.0)
     } else if v >= 10.0 {
@@ -67,6 +35,7 @@ pub fn errors_line(r: &RunResult) -> String {
     let e = &r.errors;
     let mut parts: Vec<String> = [
         ("connect", e.connect),
+        ("tls", e.tls),
         ("timeout", e.timeout),
         ("io", e.io),
         ("parse", e.parse),
@@ -84,17 +53,54 @@ pub fn errors_line(r: &RunResult) -> String {
     }
 }
 
-/// The human summary of one run.
+/// Answers by status code in one line, 2xx included (empty for herd runs).
+pub fn status_line(r: &RunResult) -> String {
+    r.status
+        .iter()
+        .map(|(code, n)| format!("{code}: {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn mode(r: &RunResult) -> String {
+    match (r.target_rate, r.stages.last()) {
+        (Some(rate), _) => format!("open loop at {rate} req/s"),
+        (None, Some(_)) if r.mode == "open" => format!("open loop, {} stages", r.stages.len()),
+        (None, Some(_)) => format!("closed loop, {} stages", r.stages.len()),
+        (None, None) => format!("{} loop", r.mode),
+    }
+}
+
+const HEADS: [&str; 6] = ["mean", "p50", "p90", "p99", "p99.9", "max"];
+
+fn row(s: &mut String, label: &str, l: &Latency) {
+    let _ = writeln!(
+        s,
+        "{label:<9} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        ms(l.mean),
+        ms(l.p50),
+        ms(l.p90),
+        ms(l.p99),
+        ms(l.p999),
+        ms(l.max)
+    );
+}
+
+/// The human summary of one run (or merge).
 pub fn summary(r: &RunResult) -> String {
     let mut s = String::new();
-    let mode = match r.target_rate {
-        Some(rate) => format!("open loop at {rate} req/s"),
-        None => "closed loop".into(),
+    let merged = if r.runs > 1 {
+        format!(", {} runs merged", r.runs)
+    } else {
+        String::new()
     };
     let _ = writeln!(
         s,
-        "Target    {}  ({mode}, {} connections, {} threads)",
-        r.url, r.connections, r.threads
+        "Target    {}  ({}, {} connections, {} threads{merged})",
+        r.url,
+        mode(r),
+        r.connections,
+        r.threads
     );
     let _ = writeln!(
         s,
@@ -104,24 +110,10 @@ pub fn summary(r: &RunResult) -> String {
         r.requests_per_sec,
         bytes(r.bytes_per_sec)
     );
+    if !r.status.is_empty() {
+        let _ = writeln!(s, "Status    {}", status_line(r));
+    }
     let _ = writeln!(s, "Errors    {}", errors_line(r));
-    let _ = writeln!(
-        s,
-        "Latency   {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
-        "mean", "p50", "p90", "p99", "p99.9", "max"
-    );
-    let row = |s: &mut String, label: &str, l: &Latency| {
-        let _ = writeln!(
-            s,
-            "{label:<9} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
-            ms(l.mean),
-            ms(l.p50),
-            ms(l.p90),
-            ms(l.p99),
-            ms(l.p999),
-            ms(l.max)
-        );
-    };
     if let Some(rate) = r.target_rate.filter(|&t| r.requests_per_sec < 0.95 * t) {
         let _ = writeln!(
             s,
@@ -129,15 +121,99 @@ pub fn summary(r: &RunResult) -> String {
             r.requests_per_sec
         );
     }
+    let _ = writeln!(
+        s,
+        "Latency   {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        HEADS[0], HEADS[1], HEADS[2], HEADS[3], HEADS[4], HEADS[5]
+    );
     match &r.uncorrected_latency_ms {
         Some(u) => {
             row(&mut s, " intended", &r.latency_ms);
             row(&mut s, " sent", u);
-            let _ = writeln!(s, "          (intended: from when each request was due, corrected for coordinated omission;\n           sent: from when it was actually sent)");
         }
         None => row(&mut s, "", &r.latency_ms),
     }
+    if let Some(f) = &r.failed_latency_ms {
+        row(&mut s, " failed", f);
+    }
+    if r.uncorrected_latency_ms.is_some() {
+        let _ = writeln!(s, "          (intended: from when each request was due, corrected for coordinated omission;\n           sent: from when it was actually sent)");
+    }
+    if r.failed_latency_ms.is_some() {
+        let _ = writeln!(
+            s,
+            "          (failed attempts are in every row at the time they were given up;\n           `failed` shows them alone)"
+        );
+    }
+    stages_table(&mut s, r);
+    urls_table(&mut s, r);
     s
+}
+
+fn stages_table(s: &mut String, r: &RunResult) {
+    if r.stages.is_empty() {
+        return;
+    }
+    let unit = if r.mode == "open" { "req/s" } else { "users" };
+    let _ = writeln!(
+        s,
+        "\nStage  {:>9} {:>10} {:>12} {:>10} {:>10} {:>10} {:>8}",
+        "duration",
+        format!("to {unit}"),
+        "req/s",
+        "p50",
+        "p99",
+        "max",
+        "errors"
+    );
+    for st in &r.stages {
+        let _ = writeln!(
+            s,
+            "{:>5}  {:>8.1}s {:>10} {:>12.1} {:>10} {:>10} {:>10} {:>8}",
+            st.stage,
+            st.duration_secs,
+            st.target,
+            st.requests_per_sec,
+            ms(st.latency_ms.p50),
+            ms(st.latency_ms.p99),
+            ms(st.latency_ms.max),
+            st.errors
+        );
+    }
+}
+
+/// Most URL rows in the text summary (all are in `--json`).
+const SUMMARY_URLS: usize = 50;
+
+fn urls_table(s: &mut String, r: &RunResult) {
+    if r.urls.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\n{:>10} {:>10} {:>10} {:>10} {:>8}  URL",
+        "requests", "mean", "p99", "max", "errors"
+    );
+    for u in r.urls.iter().take(SUMMARY_URLS) {
+        let p99 = u.latency_ms.as_ref().map_or("-".into(), |l| ms(l.p99));
+        let _ = writeln!(
+            s,
+            "{:>10} {:>10} {:>10} {:>10} {:>8}  {}",
+            u.requests,
+            ms(u.mean_ms),
+            p99,
+            ms(u.max_ms),
+            u.errors,
+            u.url
+        );
+    }
+    if r.urls.len() > SUMMARY_URLS {
+        let _ = writeln!(
+            s,
+            "  ... {} more URLs in --json",
+            r.urls.len() - SUMMARY_URLS
+        );
+    }
 }
 
 /// The `--users` table: one row per level, as the original relay study printed it.
@@ -156,7 +232,7 @@ pub fn users_table(levels: &[RunResult]) -> String {
             r.requests_per_sec,
             ms(r.latency_ms.mean),
             ms(r.latency_ms.p99),
-            r.errors.total() - r.non_2xx
+            r.errors.total()
         );
     }
     s
@@ -179,66 +255,4 @@ pub fn json(runs: &[RunResult], levels: bool) -> Result<String, serde_json::Erro
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::stats::ErrorKind;
-
-    fn sample(rate: Option<f64>) -> RunResult {
-        let mut st = Stats::default();
-        for ms in 1..=100 {
-            st.record(Duration::from_millis(ms), Duration::from_millis(1), 10, 0);
-        }
-        st.status(503);
-        st.error(ErrorKind::Connect);
-        let plan = crate::Plan {
-            rate,
-            ..crate::Plan::for_test("127.0.0.1:9".parse().unwrap())
-        };
-        result(&plan, st, Duration::from_secs(1))
-    }
-
-    /// The summary names every percentile, both rows for open loop, and the errors.
-    #[test]
-    fn summary_text() {
-        let s = summary(&sample(None));
-        assert!(s.contains("100 in 1.00 s") && s.contains("p99.9"), "{s}");
-        assert!(s.contains("connect 1, HTTP 503: 1"), "{s}");
-        let open = summary(&sample(Some(1000.0)));
-        assert!(open.contains("intended") && open.contains("sent"), "{open}");
-        assert!(open.contains("Warning   reached 100 of 1000"), "{open}");
-        let widths: Vec<usize> = open
-            .lines()
-            .filter(|l| l.contains(" ms") || l.starts_with("Latency"))
-            .map(str::len)
-            .collect();
-        assert!(
-            widths.len() == 3 && widths.iter().all(|&w| w == widths[0]),
-            "{open}"
-        );
-        let lines: Vec<&str> = s.lines().filter(|l| l.contains(" ms")).collect();
-        assert_eq!(lines.len(), 1);
-    }
-
-    /// One run is a bare object; a --users series is wrapped in `levels`.
-    #[test]
-    fn json_shapes() {
-        let one = json(&[sample(None)], false).unwrap();
-        let v: serde_json::Value = serde_json::from_str(&one).unwrap();
-        assert_eq!(v["requests"], 100);
-        assert!(v["target_rate"].is_null() && v.get("uncorrected_latency_ms").is_none());
-        let many = json(&[sample(None), sample(Some(5.0))], true).unwrap();
-        let v: serde_json::Value = serde_json::from_str(&many).unwrap();
-        assert_eq!(v["levels"].as_array().map(Vec::len), Some(2));
-        assert_eq!(v["levels"][1]["target_rate"], 5.0);
-    }
-
-    /// The users table has a header and one aligned row per level.
-    #[test]
-    fn users_table_rows() {
-        let t = users_table(&[sample(None), sample(None)]);
-        let lines: Vec<&str> = t.lines().collect();
-        assert_eq!(lines.len(), 3);
-        assert!(lines[0].contains("users") && lines[0].contains("p99"));
-        assert_eq!(lines[1].len(), lines[0].len());
-    }
-}
+mod tests;

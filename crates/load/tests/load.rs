@@ -27,7 +27,7 @@ fn request_count_agrees_with_server() {
             requests: Some(500),
             ..plan(server.addr, 4)
         },
-        false,
+        &mut load::Outputs::none(),
     )
     .unwrap();
     assert_eq!(r.requests, 500);
@@ -45,7 +45,7 @@ fn duration_count_agrees_with_server() {
             duration: Some(Duration::from_secs(1)),
             ..plan(server.addr, 4)
         },
-        false,
+        &mut load::Outputs::none(),
     )
     .unwrap();
     assert!(r.requests > 100, "{}", r.requests);
@@ -66,7 +66,7 @@ fn stall_shows_in_corrected_percentiles() {
             duration: Some(Duration::from_secs(3)),
             ..plan(server.addr, 4)
         },
-        false,
+        &mut load::Outputs::none(),
     )
     .unwrap();
     let unc = r.uncorrected_latency_ms.clone().unwrap();
@@ -92,7 +92,7 @@ fn errors_are_classified() {
             requests: Some(50),
             ..plan(s500.addr, 2)
         },
-        false,
+        &mut load::Outputs::none(),
     )
     .unwrap();
     assert_eq!(r.errors.status.get("500"), Some(&50));
@@ -107,7 +107,7 @@ fn errors_are_classified() {
             duration: Some(Duration::from_millis(300)),
             ..plan(closed, 2)
         },
-        false,
+        &mut load::Outputs::none(),
     )
     .unwrap();
     assert!(r.errors.connect > 0);
@@ -120,7 +120,7 @@ fn errors_are_classified() {
             timeout: Duration::from_millis(200),
             ..plan(never.addr, 2)
         },
-        false,
+        &mut load::Outputs::none(),
     )
     .unwrap();
     assert!(r.errors.timeout > 0);
@@ -137,7 +137,7 @@ fn rate_holds_within_five_percent() {
             duration: Some(Duration::from_secs(2)),
             ..plan(server.addr, 20)
         },
-        false,
+        &mut load::Outputs::none(),
     )
     .unwrap();
     let seen = server.count.load(Ordering::SeqCst) as f64;
@@ -159,7 +159,7 @@ fn json_has_documented_fields() {
             rate: Some(500.0),
             ..plan(server.addr, 2)
         },
-        false,
+        &mut load::Outputs::none(),
     )
     .unwrap();
     // Exactly what `herd load --json` prints, parsed back.
@@ -223,7 +223,7 @@ fn herd_protocol_against_real_server() {
             requests: Some(300),
             ..plan(addr, 4)
         };
-        let r = load::run(p, false).unwrap();
+        let r = load::run(p, &mut load::Outputs::none()).unwrap();
         assert_eq!(r.requests, 300, "per_request={per_request}: {:?}", r.errors);
         assert_eq!(r.errors.total(), 0, "{:?}", r.errors);
     }

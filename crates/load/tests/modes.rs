@@ -32,7 +32,7 @@ fn herd_fake_server_accepts_every_line() {
                 requests: Some(400),
                 ..herd_plan(addr, 0.25, per_request)
             },
-            false,
+            &mut load::Outputs::none(),
         )
         .unwrap();
         let bad = seen.bad.lock().unwrap().clone();
@@ -67,7 +67,7 @@ fn herd_rejections_are_counted() {
             requests: Some(200),
             ..herd_plan(addr, 0.0, false)
         },
-        false,
+        &mut load::Outputs::none(),
     )
     .unwrap();
     let rejected = seen.rejected.load(Ordering::SeqCst);
@@ -87,7 +87,7 @@ fn herd_open_loop_rate() {
             duration: Some(Duration::from_secs(1)),
             ..herd_plan(addr, 0.1, false)
         },
-        false,
+        &mut load::Outputs::none(),
     )
     .unwrap();
     let answered = seen.iamat.load(Ordering::SeqCst) + seen.whatsat.load(Ordering::SeqCst);
@@ -105,7 +105,7 @@ fn warmup_is_not_recorded() {
             duration: Some(Duration::from_millis(500)),
             ..Plan::for_test(server.addr)
         },
-        false,
+        &mut load::Outputs::none(),
     )
     .unwrap();
     let total = server.count.load(Ordering::SeqCst);
@@ -132,7 +132,7 @@ fn connection_close_reconnects() {
             requests: Some(200),
             ..Plan::for_test(server.addr)
         },
-        false,
+        &mut load::Outputs::none(),
     )
     .unwrap();
     assert_eq!((r.requests, r.errors.total()), (200, 0), "{:?}", r.errors);
@@ -147,7 +147,7 @@ fn users_levels_run_in_turn() {
         duration: Some(Duration::from_millis(300)),
         ..Plan::for_test(server.addr)
     };
-    let levels = load::run_levels(&plan, &[1, 4], false).unwrap();
+    let levels = load::run_levels(&plan, &[1, 4], &mut load::Outputs::none()).unwrap();
     let conns: Vec<usize> = levels.iter().map(|r| r.connections).collect();
     assert_eq!(conns, [1, 4]);
     assert!(levels.iter().all(|r| r.requests > 0 && r.mode == "closed"));
@@ -200,7 +200,10 @@ fn unusable_plans_are_refused() {
     for p in bad {
         let shown = format!("{:?}", (p.rate, p.connections, p.warmup, p.duration));
         assert!(
-            matches!(load::run(p, false), Err(load::Error::Usage(_))),
+            matches!(
+                load::run(p, &mut load::Outputs::none()),
+                Err(load::Error::Usage(_))
+            ),
             "{shown}"
         );
     }

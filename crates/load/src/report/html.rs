@@ -1,5 +1,6 @@
 //! `--report FILE.html`: one self-contained page with the summary, a latency percentile
-//! chart and requests per second over time, as inline SVG drawn by plotters.
+//! chart, latency and requests per second over time, and the stage and URL tables, as
+//! inline SVG drawn by plotters.
 
 use plotters::prelude::*;
 
@@ -113,6 +114,39 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// The stage and URL rows of the runs as HTML tables (empty when there are none).
+fn tables(runs: &[RunResult]) -> String {
+    let mut out = String::new();
+    for r in runs {
+        if !r.stages.is_empty() {
+            out.push_str("<h2>Stages</h2><table><tr><th>stage</th><th>seconds</th><th>target</th><th>req/s</th><th>p50 ms</th><th>p99 ms</th><th>max ms</th><th>errors</th></tr>\n");
+            for s in &r.stages {
+                let l = &s.latency_ms;
+                out.push_str(&format!(
+                    "<tr><td>{}</td><td>{:.1}</td><td>{}</td><td>{:.1}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td><td>{}</td></tr>\n",
+                    s.stage, s.duration_secs, s.target, s.requests_per_sec, l.p50, l.p99, l.max, s.errors
+                ));
+            }
+            out.push_str("</table>\n");
+        }
+        if !r.urls.is_empty() {
+            out.push_str("<h2>URLs</h2><table><tr><th>URL</th><th>requests</th><th>mean ms</th><th>p99 ms</th><th>max ms</th><th>errors</th></tr>\n");
+            for u in &r.urls {
+                let p99 = u
+                    .latency_ms
+                    .as_ref()
+                    .map_or("-".into(), |l| format!("{:.3}", l.p99));
+                out.push_str(&format!(
+                    "<tr><td style=\"text-align:left\">{}</td><td>{}</td><td>{:.3}</td><td>{p99}</td><td>{:.3}</td><td>{}</td></tr>\n",
+                    escape(&u.url), u.requests, u.mean_ms, u.max_ms, u.errors
+                ));
+            }
+            out.push_str("</table>\n");
+        }
+    }
+    out
+}
+
 /// The whole page for one run or a `--users` series.
 ///
 /// # Errors
@@ -138,9 +172,11 @@ pub fn html(runs: &[RunResult]) -> Result<String, String> {
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}pre{{background:#f6f6f6;padding:1em}}</style>\n\
 </head><body>\n<h1>herd load: {}</h1>\n<table><tr><th>connections</th><th>requests</th><th>req/s</th>\
 <th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>errors</th></tr>\n{rows}</table>\n\
-{}\n{}\n<h2>Summary</h2><pre>{summaries}</pre>\n</body></html>\n",
+{}\n{}\n{}\n{}<h2>Summary</h2><pre>{summaries}</pre>\n</body></html>\n",
         escape(&runs.first().map(|r| r.url.clone()).unwrap_or_default()),
         latency_chart(runs)?,
+        super::timeline::timeline_chart(runs)?,
         rate_chart(runs)?,
+        tables(runs),
     ))
 }

@@ -1,0 +1,378 @@
+//! [`Entry`]: one cached response, and its checksummed encoding for disk and Redis.
+//!
+//! Encoding (all integers little-endian):
+//! `"HRC1"` · meta length (u32) · meta (JSON: key, status, headers, times) · body length
+//! (u64) · body · CRC-32 of everything before it (u32). Decoding checks the magic, every
+//! length against the bytes actually present and the CRC, so a truncated or corrupted
+//! entry is an error, never a wrong answer. The body of a decoded entry is a slice of the
+//! input `Bytes`: no copy.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use bytes::{BufMut, Bytes};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use serde::{Deserialize, Serialize};
+
+const MAGIC: &[u8; 4] = b"HRC1";
+/// Upper bound on the encoded metadata (key and kept headers), so a damaged length cannot
+/// ask for a huge allocation.
+pub const MAX_META_BYTES: usize = 1 << 20;
+
+/// The headers of an upstream response worth keeping with the body; the rest (hop-by-hop,
+/// `Date`, `Server`, cookies) are dropped.
+pub const KEPT_HEADERS: [HeaderName; 9] = [
+    header::CONTENT_TYPE,
+    header::CONTENT_ENCODING,
+    header::CONTENT_LANGUAGE,
+    header::CACHE_CONTROL,
+    header::ETAG,
+    header::LAST_MODIFIED,
+    header::EXPIRES,
+    header::VARY,
+    header::LINK,
+];
+
+/// When an entry was stored and how long it may be served. All times are Unix
+/// milliseconds (see [`crate::clock`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Freshness {
+    /// When it was stored (or last revalidated).
+    pub stored_at: u64,
+    /// The upstream's `Age` when received, in seconds (added to `Age` on every answer).
+    pub initial_age: u64,
+    /// Served as a HIT until then.
+    pub fresh_until: u64,
+    /// After `fresh_until`, served STALE while a background refresh runs, until then.
+    pub swr_until: u64,
+    /// After `fresh_until`, served STALE when the upstream fails, until then.
+    pub sie_until: u64,
+}
+
+impl Freshness {
+    /// The last moment any tier needs to keep the entry.
+    pub fn keep_until(&self) -> u64 {
+        self.fresh_until.max(self.swr_until).max(self.sie_until)
+    }
+}
+
+/// A cached response.
+#[derive(Debug)]
+pub struct Entry {
+    /// The cache key (path and query).
+    pub key: String,
+    /// HTTP status.
+    pub status: u16,
+    /// The kept headers ([`KEPT_HEADERS`]).
+    pub headers: HeaderMap,
+    /// The body, shared, never copied on a hit.
+    pub body: Bytes,
+    /// Times.
+    pub freshness: Freshness,
+    /// Hits in memory since it was stored (not persisted); drives refresh-ahead.
+    hits: AtomicU32,
+}
+
+/// Why bytes are not an entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// Shorter than its lengths say (a torn write).
+    #[error("truncated entry")]
+    Truncated,
+    /// Wrong magic, a length out of bounds, or unreadable metadata.
+    #[error("malformed entry")]
+    Malformed,
+    /// The checksum does not match (corruption).
+    #[error("entry checksum mismatch")]
+    Checksum,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Meta {
+    key: String,
+    status: u16,
+    headers: Vec<(String, String)>,
+    #[serde(flatten)]
+    freshness: Freshness,
+}
+
+impl Entry {
+    /// An entry keeping only [`KEPT_HEADERS`] of `headers`.
+    pub fn new(
+        key: String,
+        status: u16,
+        headers: &HeaderMap,
+        body: Bytes,
+        freshness: Freshness,
+    ) -> Entry {
+        let mut kept = HeaderMap::new();
+        for name in &KEPT_HEADERS {
+            for v in headers.get_all(name) {
+                kept.append(name.clone(), v.clone());
+            }
+        }
+        Entry {
+            key,
+            status,
+            headers: kept,
+            body,
+            freshness,
+            hits: AtomicU32::new(0),
+        }
+    }
+
+    /// The same response with new times and headers merged from a `304 Not Modified`
+    /// (RFC 9111 4.3.4: the 304's validators and cache headers replace the stored ones).
+    pub fn revalidated(&self, not_modified: &HeaderMap, freshness: Freshness) -> Entry {
+        let mut headers = self.headers.clone();
+        for name in &KEPT_HEADERS {
+            if not_modified.contains_key(name) && name != header::CONTENT_TYPE {
+                headers.remove(name);
+                for v in not_modified.get_all(name) {
+                    headers.append(name.clone(), v.clone());
+                }
+            }
+        }
+        Entry {
+            key: self.key.clone(),
+            status: self.status,
+            headers,
+            body: self.body.clone(),
+            freshness,
+            hits: AtomicU32::new(0),
+        }
+    }
+
+    /// The stored `ETag`.
+    pub fn etag(&self) -> Option<&HeaderValue> {
+        self.headers.get(header::ETAG)
+    }
+
+    /// The stored `Last-Modified`.
+    pub fn last_modified(&self) -> Option<&HeaderValue> {
+        self.headers.get(header::LAST_MODIFIED)
+    }
+
+    /// Fresh at `now` (ms)?
+    pub fn is_fresh(&self, now: u64) -> bool {
+        now < self.freshness.fresh_until
+    }
+
+    /// May be served stale while revalidating at `now`?
+    pub fn within_swr(&self, now: u64) -> bool {
+        now < self.freshness.swr_until
+    }
+
+    /// May be served stale because the upstream failed, at `now`?
+    pub fn within_sie(&self, now: u64) -> bool {
+        now < self.freshness.sie_until
+    }
+
+    /// The `Age` to send at `now`, in seconds.
+    pub fn age_secs(&self, now: u64) -> u64 {
+        now.saturating_sub(self.freshness.stored_at) / 1000 + self.freshness.initial_age
+    }
+
+    /// Count a hit; returns the count including this one.
+    pub fn hit(&self) -> u32 {
+        self.hits.fetch_add(1, Ordering::Relaxed).saturating_add(1)
+    }
+
+    /// Is this entry hot (at least `min_hits` hits) and in the last fifth of its fresh
+    /// lifetime at `now`? Then it is worth refreshing before it expires.
+    pub fn refresh_ahead_due(&self, now: u64, min_hits: u32) -> bool {
+        let f = &self.freshness;
+        let life = f.fresh_until.saturating_sub(f.stored_at);
+        life > 0
+            && now >= f.fresh_until.saturating_sub(life / 5)
+            && self.hits.load(Ordering::Relaxed) >= min_hits
+    }
+
+    /// Bytes this entry costs in memory, approximately (the memory tier's weight).
+    pub fn weight(&self) -> u32 {
+        let headers: usize = self
+            .headers
+            .iter()
+            .map(|(k, v)| k.as_str().len() + v.len() + 48)
+            .sum();
+        let total = self.body.len() + self.key.len() * 2 + headers + 160;
+        u32::try_from(total).unwrap_or(u32::MAX)
+    }
+
+    /// The checksummed encoding (see the module docs).
+    pub fn encode(&self) -> Vec<u8> {
+        let meta = Meta {
+            key: self.key.clone(),
+            status: self.status,
+            headers: self
+                .headers
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+                .collect(),
+            freshness: self.freshness,
+        };
+        // Serializing plain strings and integers cannot fail.
+        let meta = serde_json::to_vec(&meta).unwrap_or_default();
+        let mut out = Vec::with_capacity(4 + 4 + meta.len() + 8 + self.body.len() + 4);
+        out.put_slice(MAGIC);
+        out.put_u32_le(meta.len() as u32);
+        out.put_slice(&meta);
+        out.put_u64_le(self.body.len() as u64);
+        out.put_slice(&self.body);
+        let crc = crc32fast::hash(&out);
+        out.put_u32_le(crc);
+        out
+    }
+
+    /// Read an encoding back.
+    ///
+    /// # Errors
+    /// [`DecodeError`] for anything truncated, malformed or corrupted.
+    pub fn decode(bytes: Bytes) -> Result<Entry, DecodeError> {
+        let b = &bytes[..];
+        if b.len() < 4 + 4 + 8 + 4 {
+            return Err(DecodeError::Truncated);
+        }
+        if &b[..4] != MAGIC {
+            return Err(DecodeError::Malformed);
+        }
+        let (content, crc) = b.split_at(b.len() - 4);
+        let meta_len = le_u32(&b[4..8]) as usize;
+        if meta_len > MAX_META_BYTES {
+            return Err(DecodeError::Malformed);
+        }
+        let body_at = 8 + meta_len + 8;
+        if body_at > content.len() {
+            return Err(DecodeError::Truncated);
+        }
+        let body_len = le_u64(&b[8 + meta_len..body_at]);
+        let end = (body_at as u64)
+            .checked_add(body_len)
+            .ok_or(DecodeError::Malformed)?;
+        if end > content.len() as u64 {
+            return Err(DecodeError::Truncated);
+        }
+        if end < content.len() as u64 {
+            return Err(DecodeError::Malformed);
+        }
+        if crc32fast::hash(content) != le_u32(crc) {
+            return Err(DecodeError::Checksum);
+        }
+        let meta: Meta =
+            serde_json::from_slice(&b[8..8 + meta_len]).map_err(|_| DecodeError::Malformed)?;
+        let mut headers = HeaderMap::new();
+        for (k, v) in &meta.headers {
+            let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| DecodeError::Malformed)?;
+            let value = HeaderValue::from_str(v).map_err(|_| DecodeError::Malformed)?;
+            headers.append(name, value);
+        }
+        Ok(Entry {
+            key: meta.key,
+            status: meta.status,
+            headers,
+            body: bytes.slice(body_at..end as usize),
+            freshness: meta.freshness,
+            hits: AtomicU32::new(0),
+        })
+    }
+}
+
+fn le_u32(b: &[u8]) -> u32 {
+    let mut a = [0u8; 4];
+    a.copy_from_slice(&b[..4]);
+    u32::from_le_bytes(a)
+}
+
+fn le_u64(b: &[u8]) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[..8]);
+    u64::from_le_bytes(a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    pub(crate) fn sample(body: &'static [u8]) -> Entry {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        h.insert(header::ETAG, HeaderValue::from_static("\"v1\""));
+        h.insert(header::SET_COOKIE, HeaderValue::from_static("s=1"));
+        Entry::new(
+            "/restaurant/?q=1".into(),
+            200,
+            &h,
+            Bytes::from_static(body),
+            Freshness {
+                stored_at: 1_000,
+                initial_age: 2,
+                fresh_until: 61_000,
+                swr_until: 61_000,
+                sie_until: 3_601_000,
+            },
+        )
+    }
+
+    /// Encode then decode gives the same entry; dropped headers stay dropped.
+    #[test]
+    fn round_trip() {
+        let e = sample(b"{\"a\":1}");
+        assert!(e.headers.get(header::SET_COOKIE).is_none());
+        let d = Entry::decode(Bytes::from(e.encode())).unwrap();
+        assert_eq!(d.key, e.key);
+        assert_eq!(d.status, 200);
+        assert_eq!(d.headers, e.headers);
+        assert_eq!(d.body, e.body);
+        assert_eq!(d.freshness, e.freshness);
+    }
+
+    /// Every truncation and every single-byte flip is detected.
+    #[test]
+    fn damage_is_detected() {
+        let enc = sample(b"hello body").encode();
+        for n in 0..enc.len() {
+            assert!(
+                Entry::decode(Bytes::copy_from_slice(&enc[..n])).is_err(),
+                "cut at {n}"
+            );
+        }
+        for i in 0..enc.len() {
+            let mut bad = enc.clone();
+            bad[i] ^= 0x40;
+            assert!(Entry::decode(Bytes::from(bad)).is_err(), "flip at {i}");
+        }
+    }
+
+    /// Age, freshness windows and refresh-ahead.
+    #[test]
+    fn times() {
+        let e = sample(b"x");
+        assert_eq!(e.age_secs(11_000), 12);
+        assert!(e.is_fresh(60_999) && !e.is_fresh(61_000));
+        assert!(!e.within_swr(61_000) && e.within_sie(61_000));
+        assert!(!e.refresh_ahead_due(50_000, 1));
+        e.hit();
+        assert!(!e.refresh_ahead_due(40_000, 1));
+        assert!(e.refresh_ahead_due(50_000, 1));
+        assert!(!e.refresh_ahead_due(50_000, 2));
+    }
+
+    proptest! {
+        /// Arbitrary bytes never panic the decoder.
+        #[test]
+        fn decode_never_panics(b in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = Entry::decode(Bytes::from(b));
+        }
+
+        /// Arbitrary bodies round-trip.
+        #[test]
+        fn bodies_round_trip(b in proptest::collection::vec(any::<u8>(), 0..2000)) {
+            let e = Entry::new("/k".into(), 200, &HeaderMap::new(), Bytes::from(b.clone()), Freshness::default());
+            let d = Entry::decode(Bytes::from(e.encode())).unwrap();
+            prop_assert_eq!(&d.body[..], &b[..]);
+        }
+    }
+}

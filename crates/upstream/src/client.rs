@@ -1,0 +1,427 @@
+//! [`Upstream`]: the fetch loop with failover across redundant providers.
+//!
+//! One `fetch` tries providers in [`crate::provider::order`] (fastest healthy first),
+//! each attempt bounded by the caller's deadline. A transient failure (connect refused or
+//! reset, timeout, 502/503/504, 429 with `Retry-After`) counts against that provider's
+//! breaker and moves on to the next; once every provider has been tried, the round starts
+//! again after a backoff (or the `Retry-After` asked for), while attempts and time remain.
+//! Anything else (any other status, 4xx included) is the answer and is returned at once.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use http::header::{CONTENT_LENGTH, RETRY_AFTER};
+use http::HeaderMap;
+use tokio::time::Instant;
+
+use crate::provider::{order, Provider};
+use crate::{BreakerState, ErrorKind, Request, Response, UpstreamConfig, UpstreamError};
+
+/// Called after every attempt: provider origin, time taken, and the failure kind if it
+/// failed (a metrics hook).
+pub type Observer = Arc<dyn Fn(&str, Duration, Option<ErrorKind>) + Send + Sync>;
+
+/// A provider's health, for metrics and `/health`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProviderStatus {
+    /// `scheme://host:port`.
+    pub origin: String,
+    /// Breaker state now.
+    pub state: BreakerState,
+    /// Moving average of exchange times in seconds, once measured.
+    pub latency: Option<f64>,
+    /// Consecutive transient failures.
+    pub failures: u32,
+}
+
+/// Why an [`Upstream`] could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// No provider URL was given.
+    #[error("no upstream URL given")]
+    NoProviders,
+    /// A provider URL is not an absolute http(s) URL with a host.
+    #[error("upstream #{index} ({shown}) is not an http:// or https:// URL with a host")]
+    BadUrl {
+        /// 1-based position in the list.
+        index: usize,
+        /// The URL's scheme and host part when readable, never its path or query.
+        shown: String,
+    },
+    /// The HTTP client could not be built (TLS set-up).
+    #[error("cannot set up the HTTP client")]
+    Client,
+}
+
+/// Redundant providers behind one pooled HTTP client (rustls, keep-alive).
+pub struct Upstream {
+    providers: Mutex<Vec<Provider>>,
+    http: reqwest::Client,
+    cfg: UpstreamConfig,
+    observer: Option<Observer>,
+}
+
+impl std::fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upstream")
+            .field("providers", &self.origins())
+            .field("cfg", &self.cfg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Upstream {
+    /// Providers for `bases` (each an http(s) URL; a trailing `/` is dropped), tried
+    /// fastest first.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for an empty list or a URL that is not http(s) with a host.
+    pub fn new<S: AsRef<str>>(bases: &[S], cfg: UpstreamConfig) -> Result<Upstream, ConfigError> {
+        if bases.is_empty() {
+            return Err(ConfigError::NoProviders);
+        }
+        let mut providers = Vec::with_capacity(bases.len());
+        for (i, base) in bases.iter().enumerate() {
+            let base = base.as_ref().trim_end_matches('/');
+            let bad = || ConfigError::BadUrl {
+                index: i + 1,
+                shown: base.split(['/', '?']).take(3).collect::<Vec<_>>().join("/"),
+            };
+            let url = reqwest::Url::parse(base).map_err(|_| bad())?;
+            if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+                return Err(bad());
+            }
+            let origin = url.origin().ascii_serialization();
+            providers.push(Provider::new(base.to_string(), origin, &cfg));
+        }
+        let http = reqwest::Client::builder()
+            .user_agent(cfg.user_agent.clone())
+            .connect_timeout(cfg.connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|_| ConfigError::Client)?;
+        Ok(Upstream {
+            providers: Mutex::new(providers),
+            http,
+            cfg,
+            observer: None,
+        })
+    }
+
+    /// Call `observer` after every attempt (for latency histograms per provider).
+    pub fn with_observer(mut self, observer: Observer) -> Upstream {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// The providers' origins, in the order given.
+    pub fn origins(&self) -> Vec<String> {
+        self.lock().iter().map(|p| p.origin.clone()).collect()
+    }
+
+    /// Every provider's health now.
+    pub fn status(&self) -> Vec<ProviderStatus> {
+        let now = Instant::now();
+        self.lock()
+            .iter()
+            .map(|p| ProviderStatus {
+                origin: p.origin.clone(),
+                state: p.breaker.state(now),
+                latency: p.latency,
+                failures: p.breaker.failures(),
+            })
+            .collect()
+    }
+
+    /// The settings in use.
+    pub fn config(&self) -> &UpstreamConfig {
+        &self.cfg
+    }
+
+    // The lock is never held across an await, so a std Mutex; a poisoned one (a panic
+    // while updating plain numbers) still holds usable numbers.
+    fn lock(&self) -> MutexGuard<'_, Vec<Provider>> {
+        self.providers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Fetch `req` from the fastest healthy provider, failing over on transient failures,
+    /// all before `deadline`.
+    ///
+    /// # Errors
+    /// The last failure, as an [`UpstreamError`]: [`ErrorKind::Unavailable`] when every
+    /// breaker is open, [`ErrorKind::Timeout`] when the deadline passed.
+    pub async fn fetch(&self, req: &Request, deadline: Instant) -> Result<Response, UpstreamError> {
+        let order = order(&self.lock(), Instant::now());
+        if order.is_empty() {
+            return Err(UpstreamError::Unavailable);
+        }
+        let mut last: Option<UpstreamError> = None;
+        for attempt in 0..self.cfg.max_attempts.max(1) {
+            let idx = order[attempt % order.len()];
+            let round = attempt / order.len();
+            if round > 0 {
+                let wait = match last.as_ref().and_then(retry_after) {
+                    Some(ra) if ra > self.cfg.max_retry_after => break,
+                    Some(ra) => ra,
+                    None => self.cfg.backoff * 2u32.saturating_pow(round as u32 - 1),
+                };
+                if Instant::now() + wait >= deadline {
+                    break;
+                }
+                tokio::time::sleep(wait).await;
+            }
+            let (base, origin) = {
+                let mut p = self.lock();
+                if !p[idx].breaker.try_acquire(Instant::now()) {
+                    continue;
+                }
+                (p[idx].base.clone(), p[idx].origin.clone())
+            };
+            let started = Instant::now();
+            let result =
+                match tokio::time::timeout_at(deadline, self.attempt(idx, &base, &origin, req))
+                    .await
+                {
+                    Ok(r) => r,
+                    Err(_) => Err(UpstreamError::Timeout {
+                        provider: origin.clone(),
+                    }),
+                };
+            let took = started.elapsed();
+            let result = result.and_then(|resp| match transient_status(&resp) {
+                true => Err(UpstreamError::Status {
+                    provider: origin.clone(),
+                    response: Box::new(resp),
+                }),
+                false => Ok(resp),
+            });
+            self.record(idx, &origin, took, &result);
+            match result {
+                Ok(resp) => return Ok(resp),
+                Err(e) if !e.is_transient() => return Err(e),
+                Err(e) => {
+                    tracing::debug!(provider = %origin, error = %e, "upstream attempt failed");
+                    last = Some(e);
+                }
+            }
+            if Instant::now() >= deadline {
+                break;
+            }
+        }
+        Err(last.unwrap_or_else(|| UpstreamError::Timeout {
+            provider: self.lock()[order[0]].origin.clone(),
+        }))
+    }
+
+    fn record(
+        &self,
+        idx: usize,
+        origin: &str,
+        took: Duration,
+        r: &Result<Response, UpstreamError>,
+    ) {
+        {
+            let mut p = self.lock();
+            let p = &mut p[idx];
+            match r {
+                Ok(_) => {
+                    p.breaker.on_success();
+                    p.observe(took, self.cfg.latency_alpha);
+                }
+                Err(e) if e.is_transient() => p.breaker.on_failure(Instant::now()),
+                // Reachable but answered junk: not the breaker's business.
+                Err(_) => p.breaker.on_success(),
+            }
+        }
+        if let Some(obs) = &self.observer {
+            obs(origin, took, r.as_ref().err().map(UpstreamError::kind));
+        }
+    }
+
+    /// One exchange with one provider, body read to the end within the limits.
+    async fn attempt(
+        &self,
+        idx: usize,
+        base: &str,
+        origin: &str,
+        req: &Request,
+    ) -> Result<Response, UpstreamError> {
+        let url = format!("{base}{}", req.path_and_query);
+        let mut builder = self
+            .http
+            .request(req.method.clone(), url)
+            .headers(req.headers.clone());
+        if !req.body.is_empty() {
+            builder = builder.body(req.body.clone());
+        }
+        let mut resp = builder.send().await.map_err(|e| classify(&e, origin))?;
+        let status = resp.status().as_u16();
+        let headers = std::mem::take(resp.headers_mut());
+        let head_bytes: usize = headers
+            .iter()
+            .map(|(k, v)| k.as_str().len() + v.len() + 4)
+            .sum();
+        if head_bytes > self.cfg.max_header_bytes {
+            return Err(UpstreamError::Invalid {
+                provider: origin.to_string(),
+                reason: "headers too large",
+            });
+        }
+        let limit = self.cfg.max_body_bytes;
+        let too_large = || UpstreamError::TooLarge {
+            provider: origin.to_string(),
+            limit,
+        };
+        let declared = headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > limit) {
+            return Err(too_large());
+        }
+        let mut body = BytesMut::with_capacity(declared.unwrap_or(0));
+        while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e, origin))? {
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response {
+            status,
+            headers,
+            body: body.freeze(),
+            provider: idx,
+        })
+    }
+}
+
+/// 502/503/504 always; 429 only with a `Retry-After` (otherwise it is a 4xx like any).
+fn transient_status(resp: &Response) -> bool {
+    match resp.status {
+        502..=504 => true,
+        429 => resp.headers.contains_key(RETRY_AFTER),
+        _ => false,
+    }
+}
+
+/// The `Retry-After` of a failed status, as a wait from now.
+fn retry_after(e: &UpstreamError) -> Option<Duration> {
+    match e {
+        UpstreamError::Status { response, .. } => parse_retry_after(&response.headers),
+        _ => None,
+    }
+}
+
+/// `Retry-After: <seconds>` or an HTTP date.
+pub(crate) fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate_parse(v)?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+fn httpdate_parse(v: &str) -> Option<std::time::SystemTime> {
+    // reqwest does not re-export a date parser; RFC 9110 IMF-fixdate is the only form
+    // servers must send, which this accepts ("Sun, 06 Nov 1994 08:49:37 GMT").
+    let parts: Vec<&str> = v.split_whitespace().collect();
+    let [_, day, mon, year, time, "GMT"] = parts[..] else {
+        return None;
+    };
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let m = months.iter().position(|x| *x == mon)? as u64 + 1;
+    let (d, y): (u64, u64) = (day.parse().ok()?, year.parse().ok()?);
+    let hms: Vec<u64> = time
+        .split(':')
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
+    let [h, mi, s] = hms[..] else { return None };
+    if !(1970..10000).contains(&y) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm), valid for years >= 1970 here.
+    let (y2, m2) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
+    let era = y2 / 400;
+    let yoe = y2 - era * 400;
+    let doy = (153 * m2 + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + h * 3600 + mi * 60 + s;
+    Some(std::time::UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+/// Map a reqwest error to a kind without its text (which carries the URL).
+fn classify(e: &reqwest::Error, origin: &str) -> UpstreamError {
+    let provider = origin.to_string();
+    if e.is_timeout() {
+        UpstreamError::Timeout { provider }
+    } else if e.is_connect() || e.is_request() || e.is_body() {
+        // Refused, reset, or closed mid-answer: another try may well work.
+        UpstreamError::Connect { provider }
+    } else {
+        UpstreamError::Invalid {
+            provider,
+            reason: "not a valid HTTP answer",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Seconds and IMF dates; garbage is ignored.
+    #[test]
+    fn retry_after_forms() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, http::HeaderValue::from_static("3"));
+        assert_eq!(parse_retry_after(&h), Some(Duration::from_secs(3)));
+        h.insert(
+            RETRY_AFTER,
+            http::HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
+        );
+        assert_eq!(parse_retry_after(&h), Some(Duration::ZERO));
+        h.insert(RETRY_AFTER, http::HeaderValue::from_static("soon"));
+        assert_eq!(parse_retry_after(&h), None);
+        assert_eq!(
+            httpdate_parse("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(std::time::UNIX_EPOCH + Duration::from_secs(784_111_777))
+        );
+    }
+
+    /// Bad provider URLs are refused without echoing their path or query.
+    #[test]
+    fn bad_urls() {
+        let cfg = UpstreamConfig::default();
+        assert!(matches!(
+            Upstream::new::<&str>(&[], cfg.clone()),
+            Err(ConfigError::NoProviders)
+        ));
+        let e = Upstream::new(&["ftp://h/x?key=SECRET"], cfg.clone()).unwrap_err();
+        assert!(!e.to_string().contains("SECRET"), "{e}");
+        assert!(Upstream::new(&["not a url"], cfg.clone()).is_err());
+        let up = Upstream::new(&["http://127.0.0.1:9/api/"], cfg).unwrap();
+        assert_eq!(up.origins(), vec!["http://127.0.0.1:9".to_string()]);
+    }
+
+    proptest::proptest! {
+        /// No header value makes the Retry-After parser panic.
+        #[test]
+        fn retry_after_never_panics(s in "[ -~]{0,40}") {
+            let _ = httpdate_parse(&s);
+            if let Ok(v) = http::HeaderValue::from_str(&s) {
+                let mut h = HeaderMap::new();
+                h.insert(RETRY_AFTER, v);
+                let _ = parse_retry_after(&h);
+            }
+        }
+    }
+}

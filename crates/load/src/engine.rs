@@ -33,6 +33,10 @@ pub const TIMER_SLACK: Duration = Duration::from_millis(1);
 /// digits, about 25 kB per URL per thread); longer lists get counts, mean and max.
 pub const MAX_URL_PERCENTILES: usize = 100;
 
+/// Where connection `c` starts in the pick sequence: `c * PICK_OFFSET` (a prime, so
+/// connections start at different points of the cycle).
+const PICK_OFFSET: u64 = 7_919;
+
 /// How requests are paced.
 #[derive(Debug)]
 enum Pacing {
@@ -204,7 +208,9 @@ async fn connection(shared: Arc<Shared>, stats: Rc<RefCell<Stats>>, conn: usize)
             tokio::time::sleep_until(intended.into()).await;
             origin = Instant::now().min(intended + TIMER_SLACK);
         }
-        let n = j * plan.connections as u64 + conn as u64;
+        // Each connection walks the pick sequence on its own, from its own offset, so
+        // the weights are exact per connection per cycle, whatever the others do.
+        let n = j.wrapping_add((conn as u64).wrapping_mul(PICK_OFFSET));
         let url = match &plan.target {
             Target::Http { requests } => requests.pick(n),
             Target::Herd { .. } => 0,

@@ -118,13 +118,18 @@ impl Gazetteer {
             .filter(|(d, _)| *d <= radius_km)
             .collect();
         // Ties (same distance) are broken by larger population, then source and id, so
-        // answers are stable.
-        hits.sort_by(|a, b| {
+        // answers are stable. Only the `limit` nearest are sorted: a 50 km query in a city
+        // finds hundreds of places for a WHATSAT that wants at most 20.
+        let order = |a: &(f64, &Place), b: &(f64, &Place)| {
             a.0.total_cmp(&b.0)
                 .then(b.1.population.cmp(&a.1.population))
                 .then((a.1.source, a.1.id).cmp(&(b.1.source, b.1.id)))
-        });
-        hits.truncate(limit);
+        };
+        if hits.len() > limit {
+            hits.select_nth_unstable_by(limit - 1, order);
+            hits.truncate(limit);
+        }
+        hits.sort_unstable_by(order);
         hits
     }
 }

@@ -27,6 +27,8 @@ enum Command {
     Up(cmd::up::Args),
     /// Run one herd server by name.
     Node(cmd::node::Args),
+    /// Run an HTTP publish/subscribe node (memory store, or Redis for a cluster).
+    Pubsub(Box<cmd::pubsub::Args>),
     /// Generate HTTP or herd-protocol load and report honest latency percentiles.
     Load(Box<cmd::load::Args>),
 }
@@ -38,6 +40,7 @@ fn main() -> std::process::ExitCode {
         Command::Up(a) => cmd::up::run(a),
         Command::Node(a) => cmd::node::run(a),
         Command::Load(a) => cmd::load::run(*a),
+        Command::Pubsub(a) => cmd::pubsub::run(*a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -3,4 +3,5 @@
 mod herd_file;
 pub(crate) mod load;
 pub(crate) mod node;
+pub(crate) mod pubsub;
 pub(crate) mod up;

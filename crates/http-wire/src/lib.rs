@@ -13,17 +13,26 @@
 //! - [`response`]: [`Response`], [`parse_response`], [`measure_response`] (no allocation,
 //!   for load generation), [`encode_response`], [`encode_response_head`].
 //! - [`error`]: the [`Error`] type.
+//! - [`decoder`]: the server's incremental request parser, [`Decoder`] (one per connection,
+//!   linear work however a request is split into reads, pipelining, 100-continue).
+//! - [`reject`]: [`Reject`], why a server refuses a request and the status it answers.
+//! - [`reply`]: writing responses as a server: Content-Length or chunked bodies.
 
 #![deny(missing_docs)]
 
 pub mod body;
+pub mod decoder;
 pub mod error;
 pub mod limits;
+pub mod reject;
+pub mod reply;
 pub mod request;
 pub mod response;
 
+pub use decoder::{DecodeLimits, Decoded, Decoder, Step};
 pub use error::Error;
 pub use limits::Limits;
+pub use reject::Reject;
 pub use request::{encode_request, parse_request, Request};
 pub use response::{
     encode_response, encode_response_head, measure_response, parse_response, Measured, Response,

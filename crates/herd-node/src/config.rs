@@ -6,13 +6,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::Error;
+use crate::{Error, LogConfig};
 
 /// The embedded default `herd.toml`: five servers on 127.0.0.1:12000-12004.
 pub const EMBEDDED_HERD_TOML: &str = include_str!("../herd.toml");
@@ -40,6 +39,10 @@ pub struct HerdFile {
     /// Herd-wide settings.
     #[serde(default)]
     pub herd: HerdSection,
+    /// Connection limits and timeouts for every node (netkit's vocabulary; durations as
+    /// `"10s"`). Flags override them.
+    #[serde(default)]
+    pub limits: netkit::Limits,
 }
 
 impl HerdFile {
@@ -55,6 +58,16 @@ impl HerdFile {
     /// server linked to itself, or an address that is not `ip:port`.
     pub fn parse(text: &str) -> Result<Self, Error> {
         let file: HerdFile = toml::from_str(text).map_err(|e| Error::Config(e.to_string()))?;
+        file.limits
+            .validate()
+            .map_err(|e| Error::Config(format!("[limits] {e}")))?;
+        if file.limits.max_header_bytes > herd_proto::MAX_LINE {
+            return Err(Error::Config(format!(
+                "[limits] max_header_bytes is the longest client line, at most {} (the peer \
+                 link limit is sized for it)",
+                herd_proto::MAX_LINE
+            )));
+        }
         if file.servers.is_empty() {
             return Err(Error::Config("[servers] names no server".into()));
         }
@@ -62,6 +75,12 @@ impl HerdFile {
             if name.is_empty() || name.chars().any(char::is_whitespace) {
                 return Err(Error::Config(format!(
                     "server name {name:?} must be one word"
+                )));
+            }
+            if name.len() > herd_proto::MAX_SERVER_NAME {
+                return Err(Error::Config(format!(
+                    "server name {name:?} is longer than {} bytes",
+                    herd_proto::MAX_SERVER_NAME
                 )));
             }
             addr.parse::<SocketAddr>().map_err(|_| {
@@ -159,13 +178,10 @@ impl HerdFile {
                 PeerConfig { name: n, addr }
             })
             .collect();
-        Ok(NodeConfig {
-            name: name.to_string(),
-            peers,
-            secret,
-            places,
-            ..NodeConfig::defaults(name)
-        })
+        let mut cfg = NodeConfig::new(name, secret, places);
+        cfg.peers = peers;
+        cfg.limits = self.limits.clone();
+        Ok(cfg)
     }
 }
 
@@ -178,7 +194,8 @@ pub struct PeerConfig {
     pub addr: String,
 }
 
-/// Everything one node needs to run. Build from a [`HerdFile`] or [`NodeConfig::for_test`].
+/// Everything one node needs to run. Build from a [`HerdFile`], [`NodeConfig::new`] or
+/// [`NodeConfig::for_test`].
 #[derive(Clone, Debug)]
 pub struct NodeConfig {
     /// This server's name, used in AT lines and the handshake.
@@ -189,47 +206,61 @@ pub struct NodeConfig {
     pub secret: Vec<u8>,
     /// Places providers for WHATSAT.
     pub places: places::Places,
-    /// Directory for `<name>.log` (JSON lines); `None` disables the log.
-    pub log_dir: Option<PathBuf>,
-    /// Longest accepted line in bytes. Default [`herd_proto::MAX_LINE`].
-    pub max_line: usize,
-    /// Most simultaneous connections (clients and peers); more wait in the accept queue.
-    /// Default 10,000.
-    pub max_connections: usize,
-    /// A client connection idle this long is closed. Default 60 s.
-    pub idle_timeout: Duration,
+    /// The JSON-lines log; `None` disables it.
+    pub log: Option<LogConfig>,
+    /// Connection limits and timeouts. `max_header_bytes` is the longest client line
+    /// (default and maximum [`herd_proto::MAX_LINE`]); `header_timeout` bounds the first
+    /// line and the peer handshake; `idle_timeout` is the longest a client may send no byte
+    /// at all.
+    pub limits: netkit::Limits,
     /// First reconnect delay to a peer; doubles per failure up to `backoff_max`. Default 50 ms.
     pub backoff_initial: Duration,
     /// Reconnect delay cap. Default 2 s.
     pub backoff_max: Duration,
+    /// Time allowed to connect to a peer. Default 5 s.
+    pub connect_timeout: Duration,
+    /// A linked peer is sent a heartbeat when nothing else was sent for this long, and a
+    /// link silent for three times this long is dropped. Default 10 s.
+    pub heartbeat: Duration,
     /// Updates queued for one peer before the link is reset and resynchronised by
     /// anti-entropy (so a slow peer never blocks the herd). Default 65,536.
     pub peer_queue: usize,
-    /// Time allowed for the peer handshake. Default 5 s.
-    pub handshake_timeout: Duration,
+    /// Bytes queued for one peer before the same reset. Default 16 MiB.
+    pub peer_queue_bytes: usize,
+    /// Memory budget of the location store in bytes (see [`crate::state`]). Default 256 MiB.
+    pub store_bytes: usize,
+    /// Exchange digests and missing entries on every (re)connect. Always on in production;
+    /// tests turn it off to check that flooding alone delivers.
+    pub anti_entropy: bool,
 }
 
 impl NodeConfig {
-    fn defaults(name: &str) -> Self {
+    /// A node called `name` with no peers, no log and default limits.
+    pub fn new(name: &str, secret: Vec<u8>, places: places::Places) -> Self {
         NodeConfig {
             name: name.to_string(),
             peers: Vec::new(),
-            secret: b"test-secret".to_vec(),
-            places: places::Places::offline(),
-            log_dir: None,
-            max_line: herd_proto::MAX_LINE,
-            max_connections: 10_000,
-            idle_timeout: Duration::from_secs(60),
+            secret,
+            places,
+            log: None,
+            limits: netkit::Limits::default(),
             backoff_initial: Duration::from_millis(50),
             backoff_max: Duration::from_secs(2),
+            connect_timeout: Duration::from_secs(5),
+            heartbeat: Duration::from_secs(10),
             peer_queue: 65_536,
-            handshake_timeout: Duration::from_secs(5),
+            peer_queue_bytes: 16 * 1024 * 1024,
+            store_bytes: crate::state::DEFAULT_BUDGET,
+            anti_entropy: true,
         }
     }
 
-    /// A node with no peers, the offline places provider, no log file and a fixed secret.
+    /// For tests: no peers, the offline places provider, no log, the secret
+    /// `test-secret`, and netkit's test limits (short grace).
     pub fn for_test(name: &str) -> Self {
-        Self::defaults(name)
+        let mut cfg = Self::new(name, b"test-secret".to_vec(), places::Places::offline());
+        cfg.limits = netkit::Limits::for_test();
+        cfg
     }
 }
 

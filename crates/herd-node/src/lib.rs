@@ -6,13 +6,19 @@
 //! them heard. Peers authenticate with a shared-secret handshake and, on every (re)connect,
 //! compare bucket digests and exchange what the other is missing (anti-entropy).
 //!
+//! Built on the `netkit` skeleton: `netkit::serve` runs the accept loop, limits, timeouts
+//! and drain; this crate supplies the connection handler.
+//!
 //! # Layout
 //! - [`config`]: the herd TOML file and the per-node [`NodeConfig`].
-//! - [`state`]: [`HerdState`], pure newest-wins storage and bucket digests.
-//! - [`server`]: [`run`], the accept loop that tells clients from peers.
+//! - [`state`]: [`HerdState`], pure newest-wins storage, the store/forward decision, bucket
+//!   digests and the memory budget.
+//! - [`server`]: [`Server`] and [`run`].
+//! - `node`: what every task of a server shares, and where updates are taken in.
 //! - `client`: one client connection: lines in, answers out, in order.
-//! - `peer`: the handshake, the dialer with capped backoff, and a linked session.
-//! - `links`: the set of live peer sessions and flooding to them.
+//! - `peer`: the handshake and the dialer with capped backoff; `session`: a linked session
+//!   with heartbeats and anti-entropy; `links`: the live sessions and their bounded queues.
+//! - `framed`: lines in, frames out, over any connection.
 //! - [`log`]: the per-server JSON-lines log.
 //!
 //! # Example
@@ -28,21 +34,24 @@
 
 mod client;
 pub mod config;
-mod conn;
+mod framed;
 mod links;
 pub mod log;
+mod node;
 mod peer;
 pub mod server;
+mod session;
 pub mod state;
 
 pub use config::{HerdFile, NodeConfig, PeerConfig, EMBEDDED_HERD_TOML};
-pub use server::run;
+pub use log::LogConfig;
+pub use server::{run, Handle, Server};
 pub use state::HerdState;
 
 /// What can stop a node from starting or a herd file from loading.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The herd file is malformed or inconsistent; the message says where.
+    /// The herd file or a limit is malformed or inconsistent; the message says where.
     #[error("herd config: {0}")]
     Config(String),
     /// A server name that the herd file does not define.

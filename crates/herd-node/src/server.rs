@@ -1,100 +1,123 @@
-//! [`run`]: the accept loop of one herd server.
+//! [`Server`] and [`run`]: one herd server on the `netkit` skeleton.
 //!
-//! Each accepted connection gets its own task, bounded by a semaphore of
-//! `max_connections`; a connection whose first line is a peer hello becomes a peer session,
-//! any other is a client. The dialers for peers this node is responsible for run beside it.
-//! On shutdown the listener closes first, then connections finish the line in hand and every
-//! task is awaited for up to [`GRACE`].
+//! `netkit::serve` owns the accept loop, the connection limit (with overflow slots that
+//! only peers may use), the timeouts and the drain; each connection goes to the client
+//! loop, which hands it to a peer session if its first line is a peer hello. The dialers
+//! for the peers this node is responsible for run beside it under the same shutdown.
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use netkit::Shutdown;
-use serde_json::json;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio_util::task::TaskTracker;
 
 use crate::links::Links;
-use crate::log::NodeLog;
+use crate::log::{Field, NodeLog};
+use crate::node::Node;
 use crate::{client, peer, Error, HerdState, NodeConfig};
 
-/// How long shutdown waits for connections and links to finish.
-pub const GRACE: Duration = Duration::from_secs(5);
-
-/// What every task of one node shares.
+/// A herd server, set up (log open) and ready to serve.
 #[derive(Debug)]
-pub(crate) struct Node {
-    pub(crate) cfg: NodeConfig,
-    pub(crate) state: HerdState,
-    pub(crate) links: Links,
-    pub(crate) log: NodeLog,
-    pub(crate) shutdown: Shutdown,
+pub struct Server {
+    node: Arc<Node>,
 }
 
-/// Serve clients and peers on `listener` until `shutdown` completes.
+impl Server {
+    /// Set up a server: check the limits and open its log.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for unusable limits, [`Error::Io`] when the log cannot be opened.
+    pub fn new(config: NodeConfig) -> Result<Server, Error> {
+        config.limits.validate().map_err(Error::Config)?;
+        let log = match &config.log {
+            Some(cfg) => NodeLog::open(cfg, &config.name)?,
+            None => NodeLog::disabled(),
+        };
+        Ok(Server {
+            node: Arc::new(Node {
+                state: HerdState::with_budget(config.store_bytes),
+                cfg: config,
+                links: Links::default(),
+                log,
+                shutdown: Shutdown::new(),
+                clients: TaskTracker::new(),
+            }),
+        })
+    }
+
+    /// A handle to look at the running server (tests, and what a metrics page would show).
+    pub fn handle(&self) -> Handle {
+        Handle {
+            node: self.node.clone(),
+        }
+    }
+
+    /// Serve clients and peers on `listener` until `shutdown` completes, then drain.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the listener's address cannot be read. Connection errors are
+    /// logged and never end the server.
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future + Send + 'static,
+    ) -> Result<(), Error> {
+        let node = self.node;
+        let sd = node.shutdown.clone();
+        sd.trigger_on(shutdown);
+        let listen = listener.local_addr()?.to_string();
+        node.log
+            .record("started", &[("listen", Field::Str(&listen))]);
+        for p in &node.cfg.peers {
+            if node.cfg.name < p.name {
+                sd.spawn(peer::dial_loop(node.clone(), p.clone()));
+            }
+        }
+        let handler_node = node.clone();
+        let served = netkit::serve(listener, node.cfg.limits.clone(), sd, move |conn| {
+            client::serve(handler_node.clone(), conn)
+        })
+        .await;
+        node.log
+            .record("stopped", &[("clean", Field::Bool(served.clean))]);
+        node.log.close();
+        Ok(())
+    }
+}
+
+/// A read-only view of a running server.
+#[derive(Clone, Debug)]
+pub struct Handle {
+    node: Arc<Node>,
+}
+
+impl Handle {
+    /// Names of the peers with a live session, sorted.
+    pub fn linked_peers(&self) -> Vec<String> {
+        self.node.links.connected()
+    }
+
+    /// How many clients the store holds.
+    pub fn stored_clients(&self) -> usize {
+        self.node.state.len()
+    }
+
+    /// Estimated bytes the store holds.
+    pub fn store_bytes(&self) -> usize {
+        self.node.state.bytes()
+    }
+}
+
+/// Serve clients and peers on `listener` until `shutdown` completes:
+/// [`Server::new`] then [`Server::run`].
 ///
 /// # Errors
-/// Only set-up failures (opening the log file). Connection errors are logged and never end
-/// the server.
+/// As [`Server::new`] and [`Server::run`].
 pub async fn run(
     listener: TcpListener,
     config: NodeConfig,
     shutdown: impl Future + Send + 'static,
 ) -> Result<(), Error> {
-    let sd = Shutdown::new();
-    sd.trigger_on(shutdown);
-    let log = match &config.log_dir {
-        Some(dir) => NodeLog::open(dir, &config.name)?,
-        None => NodeLog::disabled(),
-    };
-    let listen = listener.local_addr()?.to_string();
-    log.record("started", json!({ "listen": listen }));
-    let node = Arc::new(Node {
-        cfg: config,
-        state: HerdState::new(),
-        links: Links::default(),
-        log,
-        shutdown: sd.clone(),
-    });
-    for p in &node.cfg.peers {
-        if node.cfg.name < p.name {
-            sd.spawn(peer::dial_loop(node.clone(), p.clone()));
-        }
-    }
-    let permits = Arc::new(Semaphore::new(node.cfg.max_connections.max(1)));
-    let mut accept_errors = 0u32;
-    loop {
-        let permit = tokio::select! {
-            p = permits.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break, // the semaphore is never closed; stop rather than spin
-            },
-            _ = sd.cancelled() => break,
-        };
-        let accepted = tokio::select! {
-            r = listener.accept() => r,
-            _ = sd.cancelled() => break,
-        };
-        match accepted {
-            Ok((stream, addr)) => {
-                accept_errors = 0;
-                let node = node.clone();
-                sd.spawn(async move {
-                    client::serve(node, stream, addr).await;
-                    drop(permit);
-                });
-            }
-            Err(e) => {
-                // Out of file descriptors and similar: back off (bounded) instead of spinning.
-                accept_errors = (accept_errors + 1).min(10);
-                tracing::warn!(server = %node.cfg.name, error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(5 << accept_errors)).await;
-            }
-        }
-    }
-    drop(listener);
-    let clean = sd.drain(GRACE).await;
-    node.log.record("stopped", json!({ "clean": clean }));
-    Ok(())
+    Server::new(config)?.run(listener, shutdown).await
 }

@@ -1,17 +1,37 @@
-//! [`HerdState`]: the newest location of every client, and the decision to forward.
+//! [`HerdState`]: the newest location of every client, and the decision to store and
+//! forward.
 //!
-//! Pure bookkeeping with no sockets or clocks, so flooding rules are unit-tested directly.
-//! Clients are spread over [`DIGEST_BUCKETS`] shards by a stable hash of their id; each shard
-//! keeps an order-independent digest (XOR of per-entry hashes) that anti-entropy compares, so
-//! two peers find which buckets differ without listing every client.
+//! Pure bookkeeping with no sockets or clocks, so the flooding rules are unit-tested
+//! directly; the client and peer loops only carry out the [`Decision`] it returns. The
+//! rules:
+//! - **Newest wins**: an update is stored if its client time is newer than the stored one.
+//!   Equal times (the same IAMAT heard by two servers) are broken by the AT line's bytes,
+//!   the greater line winning, so every server keeps the same line and answers WHATSAT
+//!   identically. An identical line is not news, which is what ends flooding loops.
+//! - **Forwarding**: a stored update goes to every linked peer except the one it came from.
+//! - **Memory budget**: the store holds at most a configured number of bytes (estimated per
+//!   entry as [`ENTRY_OVERHEAD`] plus the client id and the line). When a shard is over its
+//!   share, the entries with the oldest client times are evicted, and an update older than
+//!   everything kept is refused. Every server with the same budget therefore keeps the same
+//!   newest clients.
 //!
-//! A `std::sync::Mutex` per shard is right here: no lock is held across an `.await`, and
-//! sharding keeps contention low when many connections update at once.
+//! Clients are spread over [`DIGEST_BUCKETS`] shards by a stable hash of their id; each
+//! shard keeps an order-independent digest (XOR of per-entry hashes of client, time and
+//! line) that anti-entropy compares, so two peers find which buckets differ without
+//! listing every client. A `std::sync::Mutex` per shard is right here: no lock is held
+//! across an `.await`, and sharding keeps contention low.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use herd_proto::{At, Timestamp, DIGEST_BUCKETS};
+
+/// Estimated bytes one entry costs beyond its client id and line: the map slot, the boxed
+/// id and the shared line's headers, the parsed time and position.
+pub const ENTRY_OVERHEAD: usize = 112;
+
+/// Default store budget: 256 MiB, about a million clients with typical lines.
+pub const DEFAULT_BUDGET: usize = 256 * 1024 * 1024;
 
 /// What is stored for one client.
 #[derive(Clone, Debug)]
@@ -26,16 +46,54 @@ pub struct Entry {
     pub line: Arc<str>,
 }
 
+impl Entry {
+    fn cost(&self, client: &str) -> usize {
+        ENTRY_OVERHEAD + client.len() + self.line.len()
+    }
+
+    /// The order updates are ranked in: client time, then the line's bytes.
+    fn rank(&self) -> (Timestamp, &[u8]) {
+        (self.time, self.line.as_bytes())
+    }
+}
+
+/// Where an update came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin<'a> {
+    /// A client's IAMAT, heard by this server.
+    Client,
+    /// A linked peer, by name.
+    Peer(&'a str),
+}
+
+/// What to do with an update.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision<'a> {
+    /// It was stored: forward `line` to every linked peer except `except`.
+    Forward {
+        /// The stored AT line.
+        line: Arc<str>,
+        /// The peer it came from, which already has it.
+        except: Option<&'a str>,
+    },
+    /// Not newer than what is stored: neither stored nor forwarded.
+    Stale,
+    /// The store is full and the update is older than everything kept.
+    OverBudget,
+}
+
 #[derive(Debug, Default)]
 struct Shard {
     map: HashMap<Box<str>, Entry>,
     digest: u64,
+    bytes: usize,
 }
 
-/// The newest location per client, sharded, with per-bucket digests.
+/// The newest location per client, sharded, with per-bucket digests and a byte budget.
 #[derive(Debug)]
 pub struct HerdState {
     shards: Vec<Mutex<Shard>>,
+    shard_budget: usize,
 }
 
 impl Default for HerdState {
@@ -65,21 +123,28 @@ pub fn bucket_of(client: &str) -> usize {
     (fnv1a(&[client.as_bytes()]) % DIGEST_BUCKETS as u64) as usize
 }
 
-fn entry_hash(client: &str, time: Timestamp) -> u64 {
+fn entry_hash(client: &str, e: &Entry) -> u64 {
     fnv1a(&[
         client.as_bytes(),
-        &time.secs().to_le_bytes(),
-        &time.nanos().to_le_bytes(),
+        &e.time.secs().to_le_bytes(),
+        &e.time.nanos().to_le_bytes(),
+        e.line.as_bytes(),
     ])
 }
 
 impl HerdState {
-    /// An empty store.
+    /// An empty store with the [`DEFAULT_BUDGET`].
     pub fn new() -> Self {
+        Self::with_budget(DEFAULT_BUDGET)
+    }
+
+    /// An empty store holding at most about `bytes` (at least one entry per shard).
+    pub fn with_budget(bytes: usize) -> Self {
         HerdState {
             shards: (0..DIGEST_BUCKETS)
                 .map(|_| Mutex::new(Shard::default()))
                 .collect(),
+            shard_budget: bytes / DIGEST_BUCKETS,
         }
     }
 
@@ -91,30 +156,44 @@ impl HerdState {
             .unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Store `at` if its client time is strictly newer than what is stored. Returns the
-    /// stored line (to forward) when it was kept, `None` when it was older or equal, which
-    /// is what ends flooding loops.
-    pub fn apply(&self, at: &At) -> Option<Arc<str>> {
-        let mut shard = self.shard(bucket_of(&at.client));
-        if let Some(old) = shard.map.get(at.client.as_str()) {
-            if old.time >= at.time {
-                return None;
-            }
-        }
+    /// Decide what to do with `at`, storing it if it is news (see the module docs).
+    pub fn apply<'a>(&self, at: &At, origin: Origin<'a>) -> Decision<'a> {
         let line: Arc<str> = Arc::from(at.to_string());
         let entry = Entry {
             time: at.time,
             lat: at.coords.lat(),
             lon: at.coords.lon(),
-            line: line.clone(),
+            line,
         };
-        let new_hash = entry_hash(&at.client, at.time);
-        let old = shard.map.insert(Box::from(at.client.as_str()), entry);
-        if let Some(old) = old {
-            shard.digest ^= entry_hash(&at.client, old.time);
+        let client = at.client.as_str();
+        let mut shard = self.shard(bucket_of(client));
+        let old_cost = match shard.map.get(client) {
+            Some(old) if old.rank() >= entry.rank() => return Decision::Stale,
+            Some(old) => old.cost(client),
+            None => 0,
+        };
+        let new_cost = entry.cost(client);
+        if shard.bytes - old_cost + new_cost > self.shard_budget && old_cost == 0 {
+            let oldest = shard.map.values().map(Entry::rank).min();
+            if oldest.is_some_and(|o| entry.rank() < o) {
+                return Decision::OverBudget;
+            }
         }
-        shard.digest ^= new_hash;
-        Some(line)
+        let hash = entry_hash(client, &entry);
+        let line = entry.line.clone();
+        if let Some(old) = shard.map.insert(Box::from(client), entry) {
+            shard.digest ^= entry_hash(client, &old);
+        }
+        shard.digest ^= hash;
+        shard.bytes = shard.bytes - old_cost + new_cost;
+        while shard.bytes > self.shard_budget && shard.map.len() > 1 {
+            evict_oldest(&mut shard);
+        }
+        let except = match origin {
+            Origin::Client => None,
+            Origin::Peer(p) => Some(p),
+        };
+        Decision::Forward { line, except }
     }
 
     /// The stored entry for a client.
@@ -130,6 +209,11 @@ impl HerdState {
     /// Whether no client is stored.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Estimated bytes held (see [`ENTRY_OVERHEAD`]).
+    pub fn bytes(&self) -> usize {
+        (0..DIGEST_BUCKETS).map(|i| self.shard(i).bytes).sum()
     }
 
     /// The digest of every bucket, in bucket order.
@@ -156,6 +240,24 @@ impl HerdState {
             .values()
             .map(|e| e.line.clone())
             .collect()
+    }
+}
+
+/// Remove the entry with the lowest rank. A linear scan of one shard (1/256 of the
+/// store): eviction happens only at the budget, and keeping an ordered index would cost
+/// memory on every entry all the time.
+fn evict_oldest(shard: &mut Shard) {
+    let Some(victim) = shard
+        .map
+        .iter()
+        .min_by(|a, b| a.1.rank().cmp(&b.1.rank()))
+        .map(|(k, _)| k.clone())
+    else {
+        return;
+    };
+    if let Some(old) = shard.map.remove(&victim) {
+        shard.digest ^= entry_hash(&victim, &old);
+        shard.bytes -= old.cost(&victim);
     }
 }
 

@@ -50,6 +50,12 @@ impl LineBuffer {
         }
     }
 
+    /// Change the line limit for what is not yet handed out: a connection that turns out to
+    /// be a peer link accepts longer lines than a client. Lines already dropped stay dropped.
+    pub fn set_max_line(&mut self, max_line: usize) {
+        self.max_line = max_line;
+    }
+
     /// Add bytes read from the stream. If the partial line grows past the limit it is
     /// dropped here, so memory stays bounded even if the caller does not drain lines; a
     /// [`LineError::TooLong`] is then owed by [`LineBuffer::next_line`]. (Several over-long

@@ -4,8 +4,9 @@
 /// Why a line could not be parsed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
-    /// The line is longer than [`crate::MAX_LINE`].
-    #[error("line longer than {} bytes", crate::MAX_LINE)]
+    /// The line is longer than the limit ([`crate::MAX_LINE`] for clients,
+    /// [`crate::MAX_PEER_LINE`] for peers).
+    #[error("line too long")]
     TooLong,
     /// The line holds only white space.
     #[error("empty line")]

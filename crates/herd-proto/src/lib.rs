@@ -37,11 +37,25 @@ pub use codec::{LineBuffer, LineError};
 pub use coords::Coords;
 pub use error::ParseError;
 pub use message::{error_reply, parse_request, strip, At, IAmAt, Request, WhatsAt};
-pub use peer::{new_nonce, parse_peer_frame, proof, verify_proof, PeerFrame, Role, DIGEST_BUCKETS};
+pub use peer::{
+    is_peer_hello, new_nonce, parse_peer_frame, proof, verify_proof, PeerFrame, Role,
+    DIGEST_BUCKETS,
+};
 pub use timestamp::{TimeDiff, Timestamp};
 
-/// Longest accepted line in bytes, newline excluded, for clients and peers alike.
+/// Longest accepted client line in bytes, newline excluded.
 pub const MAX_LINE: usize = 8192;
+
+/// Longest server name in a herd file. Bounds what an AT line adds to its IAMAT.
+pub const MAX_SERVER_NAME: usize = 64;
+
+/// Longest peer line in bytes, newline excluded. An accepted IAMAT must always fit on a
+/// peer link as the AT line it becomes: `AT <server> <diff> <client> <coords> <time>` is
+/// the IAMAT's fields (which with single spaces take at least their length plus 8) plus
+/// the server name (at most [`MAX_SERVER_NAME`]) and the difference (a sign, at most 21
+/// digits of seconds, a point and 9 digits: 32), less one; 256 bytes of headroom cover
+/// that, and the digest frame (256 x 17 + 11 bytes) fits too.
+pub const MAX_PEER_LINE: usize = MAX_LINE + 256;
 
 /// The protocol's white space: space, tab, CR, LF, FF, VT.
 pub const fn is_space(b: u8) -> bool {

@@ -114,9 +114,9 @@ impl fmt::Display for WhatsAt {
     }
 }
 
-/// Split a line into UTF-8 fields, checking length and encoding.
-pub(crate) fn split_fields(line: &[u8]) -> Result<Vec<&str>, ParseError> {
-    if line.len() > MAX_LINE {
+/// Split a line into UTF-8 fields, checking length (at most `max` bytes) and encoding.
+pub(crate) fn split_fields(line: &[u8], max: usize) -> Result<Vec<&str>, ParseError> {
+    if line.len() > max {
         return Err(ParseError::TooLong);
     }
     let text = std::str::from_utf8(line).map_err(|_| ParseError::NotUtf8)?;
@@ -204,7 +204,7 @@ pub(crate) fn parse_at(parts: &[&str]) -> Result<At, ParseError> {
 /// # Errors
 /// A [`ParseError`] saying what is wrong; the caller answers [`error_reply`].
 pub fn parse_request(line: &[u8]) -> Result<Request, ParseError> {
-    let parts = split_fields(line)?;
+    let parts = split_fields(line, MAX_LINE)?;
     match parts[0] {
         "IAMAT" => {
             arity(&parts, "IAMAT", 3)?;

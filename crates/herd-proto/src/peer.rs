@@ -6,7 +6,11 @@
 //! HERD-PROOF <proof>                    connector -> acceptor
 //! HERD-DIGEST <hex16> x 256             both, after the handshake
 //! AT ...                                an update, exactly as the origin server wrote it
+//! HERD-PING                             either side, when it has sent nothing for a while
 //! ```
+//!
+//! Peer lines may be up to [`crate::MAX_PEER_LINE`] bytes, so every AT line a server makes
+//! from an accepted IAMAT fits.
 //!
 //! A proof is `hex(HMAC-SHA256(secret, role \n connector \n acceptor \n nonce_c \n nonce_a))`,
 //! so each side shows it knows the herd secret without sending it, and a proof cannot be
@@ -18,7 +22,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::message::{arity, parse_at, split_fields};
-use crate::{At, ParseError};
+use crate::{At, ParseError, MAX_PEER_LINE};
 
 /// Number of anti-entropy buckets, and so of values in a digest frame.
 pub const DIGEST_BUCKETS: usize = 256;
@@ -53,6 +57,9 @@ pub enum PeerFrame {
     Digest(Vec<u64>),
     /// A location update.
     Update(At),
+    /// A heartbeat: the link is alive even when there is nothing to flood, so a half-open
+    /// link (a peer that vanished without a FIN) is noticed by its silence.
+    Ping,
 }
 
 /// Which side of the handshake a proof is for.
@@ -88,7 +95,7 @@ fn digest_value(h: &str) -> Result<u64, ParseError> {
 /// # Errors
 /// [`ParseError`] for an unknown frame, wrong field count or malformed field.
 pub fn parse_peer_frame(line: &[u8]) -> Result<PeerFrame, ParseError> {
-    let parts = split_fields(line)?;
+    let parts = split_fields(line, MAX_PEER_LINE)?;
     match parts[0] {
         "HERD-HELLO" => {
             arity(&parts, "HERD-HELLO", 3)?;
@@ -121,6 +128,10 @@ pub fn parse_peer_frame(line: &[u8]) -> Result<PeerFrame, ParseError> {
                 .map(PeerFrame::Digest)
         }
         "AT" => parse_at(&parts).map(PeerFrame::Update),
+        "HERD-PING" => {
+            arity(&parts, "HERD-PING", 0)?;
+            Ok(PeerFrame::Ping)
+        }
         _ => Err(ParseError::UnknownCommand),
     }
 }
@@ -141,8 +152,15 @@ impl fmt::Display for PeerFrame {
                 Ok(())
             }
             PeerFrame::Update(at) => write!(f, "{at}"),
+            PeerFrame::Ping => f.write_str("HERD-PING"),
         }
     }
+}
+
+/// Whether a connection's first line opens a peer handshake: its first field is exactly
+/// `HERD-HELLO` (so `HERD-HELLOX ...` is an ordinary, invalid, client command).
+pub fn is_peer_hello(line: &[u8]) -> bool {
+    crate::fields(line).next() == Some(b"HERD-HELLO".as_slice())
 }
 
 /// A fresh 128-bit nonce as 32 lowercase hex digits.
@@ -236,6 +254,45 @@ mod tests {
         }
         let at = b"AT A +0.000000001 c +1+1 5";
         assert!(matches!(parse_peer_frame(at), Ok(PeerFrame::Update(_))));
+        assert_eq!(parse_peer_frame(b"HERD-PING"), Ok(PeerFrame::Ping));
+    }
+
+    /// Only a first field of exactly HERD-HELLO opens a peer link.
+    #[test]
+    fn hello_detection() {
+        assert!(is_peer_hello(b"HERD-HELLO a b c"));
+        assert!(is_peer_hello(b" \tHERD-HELLO a b c"));
+        assert!(is_peer_hello(b"HERD-HELLO"));
+        assert!(!is_peer_hello(b"HERD-HELLOX a b c"));
+        assert!(!is_peer_hello(b"IAMAT a +1+1 1"));
+        assert!(!is_peer_hello(b""));
+    }
+
+    /// The longest AT line a server can make from an accepted IAMAT fits on a peer link:
+    /// the longest server name, the widest time difference, single-space IAMAT fields.
+    #[test]
+    fn at_from_longest_iamat_fits_peer_line() {
+        use crate::{parse_request, Request, Timestamp, MAX_LINE, MAX_SERVER_NAME};
+        let head = "IAMAT ";
+        let tail = " +90.000000000-180.000000000 -999999999999999999.999999999";
+        let client = "c".repeat(MAX_LINE - head.len() - tail.len());
+        let line = format!("{head}{client}{tail}");
+        assert_eq!(line.len(), MAX_LINE);
+        let Ok(Request::IAmAt(i)) = parse_request(line.as_bytes()) else {
+            panic!("a line at the limit is a valid IAMAT")
+        };
+        let latest = Timestamp::new(i64::MAX, 999_999_999).unwrap();
+        let at = At::from_iamat(&"S".repeat(MAX_SERVER_NAME), latest, &i).to_string();
+        assert!(
+            at.len() <= MAX_PEER_LINE,
+            "{} > {}",
+            at.len(),
+            MAX_PEER_LINE
+        );
+        assert!(matches!(
+            parse_peer_frame(at.as_bytes()),
+            Ok(PeerFrame::Update(_))
+        ));
     }
 
     /// Malformed frames are errors, not panics.
@@ -276,8 +333,16 @@ mod tests {
             parse_peer_frame(long_nonce.as_bytes()),
             Err(ParseError::BadFrame)
         );
-        let huge = vec![b'a'; crate::MAX_LINE + 1];
+        let huge = vec![b'a'; crate::MAX_PEER_LINE + 1];
         assert_eq!(parse_peer_frame(&huge), Err(ParseError::TooLong));
+        assert_eq!(
+            parse_peer_frame(b"HERD-PING x"),
+            Err(ParseError::WrongArity {
+                command: "HERD-PING",
+                expected: 0,
+                got: 1
+            })
+        );
         assert_eq!(parse_peer_frame(b" \t"), Err(ParseError::Empty));
         assert_eq!(
             parse_peer_frame(b"HERD-PROOF \xff"),

@@ -15,6 +15,11 @@ const NANOS: i128 = 1_000_000_000;
 /// Most integer digits accepted: keeps every value inside `i64` seconds.
 const MAX_INT_DIGITS: usize = 18;
 
+/// Most integer digits accepted in a time difference: a server's clock (at most
+/// `i64::MAX` seconds, 19 digits) minus a client time of up to 18 digits, negative, can
+/// reach 20 digits, and every difference a server writes must parse at its peers.
+const MAX_DIFF_INT_DIGITS: usize = 20;
+
 /// An exact POSIX time: `secs + nanos / 1e9`, with `nanos` in `0..1e9`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp {
@@ -28,7 +33,7 @@ pub struct Timestamp {
 pub struct TimeDiff(pub i128);
 
 /// Parse `[+-]digits[.digits]` into nanoseconds, flooring past the ninth fraction digit.
-fn parse_nanos(s: &str) -> Result<i128, ParseError> {
+fn parse_nanos(s: &str, max_int_digits: usize) -> Result<i128, ParseError> {
     let b = s.as_bytes();
     let (neg, rest) = match b.first() {
         Some(b'-') => (true, &b[1..]),
@@ -43,7 +48,7 @@ fn parse_nanos(s: &str) -> Result<i128, ParseError> {
     if int.len() + frac.len() == 0 || !all_digits(int) || !all_digits(frac) {
         return Err(ParseError::BadTimestamp);
     }
-    if int.len() > MAX_INT_DIGITS {
+    if int.len() > max_int_digits {
         return Err(ParseError::BadTimestamp);
     }
     let mut value: i128 = 0;
@@ -138,7 +143,7 @@ impl Timestamp {
 impl FromStr for Timestamp {
     type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, ParseError> {
-        Self::from_nanos(parse_nanos(s)?).ok_or(ParseError::BadTimestamp)
+        Self::from_nanos(parse_nanos(s, MAX_INT_DIGITS)?).ok_or(ParseError::BadTimestamp)
     }
 }
 
@@ -151,7 +156,7 @@ impl fmt::Display for Timestamp {
 impl FromStr for TimeDiff {
     type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, ParseError> {
-        parse_nanos(s).map(TimeDiff)
+        parse_nanos(s, MAX_DIFF_INT_DIGITS).map(TimeDiff)
     }
 }
 

@@ -31,11 +31,20 @@ type Start = Box<
         + Send,
 >;
 
+/// Where a service listens: an address the supervisor binds, or a listener bound earlier
+/// (`herd up` binds every herd node first, so each node's config can name its peers' real
+/// ports even when the file says port 0).
+#[derive(Debug)]
+enum Bind {
+    Addr(SocketAddr),
+    Bound(std::net::TcpListener),
+}
+
 /// One service to supervise.
 pub struct ServiceSpec {
     kind: String,
     name: String,
-    listen: SocketAddr,
+    bind: Bind,
     detail: String,
     start: Start,
 }
@@ -45,7 +54,7 @@ impl std::fmt::Debug for ServiceSpec {
         f.debug_struct("ServiceSpec")
             .field("kind", &self.kind)
             .field("name", &self.name)
-            .field("listen", &self.listen)
+            .field("bind", &self.bind)
             .finish_non_exhaustive()
     }
 }
@@ -68,9 +77,42 @@ impl ServiceSpec {
         ServiceSpec {
             kind: kind.into(),
             name: name.into(),
-            listen,
+            bind: Bind::Addr(listen),
             detail: detail.into(),
             start: Box::new(move |l, s| Box::pin(start(l, s))),
+        }
+    }
+
+    /// As [`ServiceSpec::new`], on a listener the caller has already bound.
+    pub fn bound<S, Fut>(
+        kind: impl Into<String>,
+        name: impl Into<String>,
+        listener: std::net::TcpListener,
+        detail: impl Into<String>,
+        start: S,
+    ) -> Self
+    where
+        S: FnOnce(TcpListener, Shutdown) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Running, BoxError>> + Send + 'static,
+    {
+        ServiceSpec {
+            kind: kind.into(),
+            name: name.into(),
+            bind: Bind::Bound(listener),
+            detail: detail.into(),
+            start: Box::new(move |l, s| Box::pin(start(l, s))),
+        }
+    }
+}
+
+async fn bind(bind: Bind) -> std::io::Result<TcpListener> {
+    match bind {
+        Bind::Addr(addr) => TcpListener::bind(addr)
+            .await
+            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}"))),
+        Bind::Bound(l) => {
+            l.set_nonblocking(true)?;
+            TcpListener::from_std(l)
         }
     }
 }
@@ -148,14 +190,20 @@ impl Supervisor {
                 name: spec.name.clone(),
                 reason,
             };
-            let listener = match TcpListener::bind(spec.listen).await {
+            let listener = match bind(spec.bind).await {
                 Ok(l) => l,
                 Err(e) => {
                     started.stop_all().await;
-                    return Err(fail(format!("cannot listen on {}: {e}", spec.listen)));
+                    return Err(fail(e.to_string()));
                 }
             };
-            let listen = listener.local_addr().unwrap_or(spec.listen);
+            let listen = match listener.local_addr() {
+                Ok(a) => a,
+                Err(e) => {
+                    started.stop_all().await;
+                    return Err(fail(e.to_string()));
+                }
+            };
             let sd = stop.child();
             let running = match (spec.start)(listener, sd.clone()).await {
                 Ok(r) => r,

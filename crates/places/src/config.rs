@@ -57,6 +57,13 @@ pub struct PlacesConfig {
     /// `cache_ttl_secs` (seconds); default 60 s; zero disables the cache.
     #[serde(rename = "cache_ttl_secs", deserialize_with = "secs")]
     pub cache_ttl: Duration,
+    /// Requests per second each remote provider may be sent, whatever clients ask (the
+    /// cache is keyed by radius and bound, so varying them would otherwise spend the API
+    /// quota). Past it the provider counts as failed (`OVER_QUERY_LIMIT`) and the next one
+    /// is asked. Default 10.
+    pub rate_per_sec: f64,
+    /// Requests a remote provider may be sent at once after a quiet spell. Default 20.
+    pub rate_burst: u32,
 }
 
 impl Default for PlacesConfig {
@@ -69,13 +76,15 @@ impl Default for PlacesConfig {
             api_key: None,
             timeout: Duration::from_secs(5),
             cache_ttl: Duration::from_secs(60),
+            rate_per_sec: 10.0,
+            rate_burst: 20,
         }
     }
 }
 
 impl PlacesConfig {
     /// A config for tests: these providers, every endpoint at `url`, key `test-key`, a
-    /// 300 ms timeout and no cache.
+    /// 300 ms timeout, no cache and a rate limit too high to matter.
     pub fn for_test(providers: Vec<ProviderKind>, url: &str) -> Self {
         PlacesConfig {
             providers,
@@ -85,6 +94,8 @@ impl PlacesConfig {
             api_key: Some("test-key".into()),
             timeout: Duration::from_millis(300),
             cache_ttl: Duration::ZERO,
+            rate_per_sec: 1000.0,
+            rate_burst: 1000,
         }
     }
 }

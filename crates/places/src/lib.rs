@@ -30,6 +30,7 @@
 pub mod config;
 mod google;
 mod google_new;
+mod limit;
 pub mod offline;
 mod overpass;
 mod places;

@@ -1,7 +1,11 @@
 //! [`Places`]: the configured providers, tried in order, behind a short cache.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use serde_json::Value;
+
+use crate::limit::RateLimit;
 use crate::{
     google, google_new, overpass, Error, Gazetteer, NearbyResponse, PlacesConfig, ProviderKind,
     Query, ATTRIBUTION,
@@ -18,6 +22,8 @@ struct Inner {
     http: Option<reqwest::Client>,
     /// `None` when `cache_ttl` is zero.
     cache: Option<moka::future::Cache<Key, NearbyResponse>>,
+    /// One token bucket per remote provider.
+    limits: HashMap<ProviderKind, RateLimit>,
 }
 
 /// The configured providers with their cache; cheap to clone and share between servers.
@@ -27,8 +33,9 @@ pub struct Places {
 }
 
 impl Places {
-    /// Providers as configured. The API key is `config.api_key`, else
-    /// `GOOGLE_PLACES_API_KEY` from the environment, read now. If `offline` is configured,
+    /// Providers as configured, with the API key `config.api_key` (the binary fills it
+    /// from `GOOGLE_PLACES_API_KEY`; the library never reads the environment). If `offline`
+    /// is configured,
     /// the gazetteer is decoded and indexed here (eagerly, about 0.3 s once per process), so
     /// the first WHATSAT is fast and damaged data is reported at start.
     ///
@@ -65,11 +72,13 @@ impl Places {
         } else {
             None
         };
-        let api_key = config
-            .api_key
-            .clone()
-            .or_else(|| std::env::var("GOOGLE_PLACES_API_KEY").ok())
-            .filter(|k| !k.is_empty());
+        let api_key = config.api_key.clone().filter(|k| !k.is_empty());
+        let limits = config
+            .providers
+            .iter()
+            .filter(|&&k| k != ProviderKind::Offline)
+            .map(|&k| (k, RateLimit::new(config.rate_per_sec, config.rate_burst)))
+            .collect();
         let cache = (!config.cache_ttl.is_zero()).then(|| {
             moka::future::Cache::builder()
                 .max_capacity(10_000)
@@ -82,6 +91,7 @@ impl Places {
                 api_key,
                 http,
                 cache,
+                limits,
             }),
         })
     }
@@ -97,6 +107,7 @@ impl Places {
                     api_key: None,
                     http: None,
                     cache: None,
+                    limits: HashMap::new(),
                 }),
             }
         })
@@ -170,7 +181,6 @@ impl Places {
     }
 
     async fn ask(&self, kind: ProviderKind, q: &Query) -> NearbyResponse {
-        let cfg = &self.inner.config;
         let key = self.inner.api_key.as_deref();
         if kind == ProviderKind::Offline {
             return NearbyResponse::found(
@@ -181,6 +191,28 @@ impl Places {
         if q.radius_m() == 0 {
             return NearbyResponse::found(Vec::new(), Vec::new());
         }
+        if let Some(limit) = self.inner.limits.get(&kind) {
+            if !limit.try_take() {
+                return NearbyResponse::failure(
+                    "OVER_QUERY_LIMIT",
+                    format!(
+                        "{}: local rate limit of {}/s reached",
+                        kind.name(),
+                        limit.rate()
+                    ),
+                );
+            }
+        }
+        let mut answer = self.ask_remote(kind, q).await;
+        if let Some(key) = key.filter(|k| !k.is_empty()) {
+            redact(&mut answer, key);
+        }
+        answer
+    }
+
+    async fn ask_remote(&self, kind: ProviderKind, q: &Query) -> NearbyResponse {
+        let cfg = &self.inner.config;
+        let key = self.inner.api_key.as_deref();
         let Some(http) = &self.inner.http else {
             return NearbyResponse::failure("UNKNOWN_ERROR", "no HTTP client");
         };
@@ -197,6 +229,31 @@ impl Places {
             ProviderKind::Offline => NearbyResponse::failure("UNKNOWN_ERROR", "unreachable"),
         }
     }
+}
+
+/// Replace the API key wherever a provider echoed it (an error message quoting the
+/// request URL, a result field), so it never reaches a client, a log or the cache.
+fn redact(answer: &mut NearbyResponse, key: &str) {
+    const MASK: &str = "[redacted]";
+    if let Some(m) = &mut answer.error_message {
+        if m.contains(key) {
+            *m = m.replace(key, MASK);
+        }
+    }
+    for a in &mut answer.html_attributions {
+        if a.contains(key) {
+            *a = a.replace(key, MASK);
+        }
+    }
+    fn walk(v: &mut Value, key: &str) {
+        match v {
+            Value::String(s) if s.contains(key) => *s = s.replace(key, MASK),
+            Value::Array(a) => a.iter_mut().for_each(|x| walk(x, key)),
+            Value::Object(o) => o.values_mut().for_each(|x| walk(x, key)),
+            _ => {}
+        }
+    }
+    answer.results.iter_mut().for_each(|r| walk(r, key));
 }
 
 fn check_url(key: &'static str, url: &str) -> Result<(), Error> {

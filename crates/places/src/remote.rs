@@ -20,12 +20,12 @@ pub(crate) async fn json(
         let resp = req
             .send()
             .await
-            .map_err(|e| fail("UNKNOWN_ERROR", e.to_string()))?;
+            .map_err(|e| fail("UNKNOWN_ERROR", describe(&e)))?;
         let code = resp.status();
         let body = resp
             .bytes()
             .await
-            .map_err(|e| fail("UNKNOWN_ERROR", e.to_string()))?;
+            .map_err(|e| fail("UNKNOWN_ERROR", describe(&e)))?;
         if !code.is_success() {
             let status = match code.as_u16() {
                 429 => "OVER_QUERY_LIMIT",
@@ -45,6 +45,25 @@ pub(crate) async fn json(
             format!("no answer within {timeout:?}"),
         )),
     }
+}
+
+/// What went wrong, in our words. Never reqwest's own text: it names the URL, and the
+/// legacy Google endpoint carries the API key in the URL.
+fn describe(e: &reqwest::Error) -> String {
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else if e.is_body() || e.is_decode() {
+        "the connection broke off mid-response"
+    } else if e.is_redirect() {
+        "too many redirects"
+    } else if e.is_request() {
+        "the request could not be sent"
+    } else {
+        "the request failed"
+    };
+    what.to_string()
 }
 
 /// The Google API key, or the failure to answer with (nothing is sent without one).

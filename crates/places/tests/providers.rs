@@ -239,10 +239,8 @@ async fn fallback_and_all_fail() {
 async fn missing_key_sends_nothing() {
     let fake = FakeHttp::start(Reply::Json(200, GOOGLE_OK.into())).await;
     let mut cfg = config(vec![ProviderKind::Google], &fake.url("/"));
+    // The library never reads GOOGLE_PLACES_API_KEY, so this holds on any machine.
     cfg.api_key = None;
-    if std::env::var("GOOGLE_PLACES_API_KEY").is_ok() {
-        return; // a developer's real key would be used; nothing to prove here
-    }
     let r = ask(cfg, 5).await;
     assert_eq!(r.status, "REQUEST_DENIED");
     assert_eq!(fake.hits(), 0);
@@ -346,4 +344,92 @@ async fn offline_through_places() {
     assert!(ocean.error_message.is_none());
     let json = serde_json::to_string(&ocean).unwrap();
     assert!(!json.contains("error_message"), "{json}");
+}
+
+/// The API key never appears in what a caller gets back, whether the provider cannot be
+/// reached, breaks off mid-body, sends bad JSON, or quotes the key in its error or results.
+#[tokio::test]
+async fn api_key_never_in_answers() {
+    const KEY: &str = "SECRET-KEY-4c1a9e";
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", l.local_addr().unwrap());
+        drop(l);
+        url
+    };
+    let mid_body = FakeHttp::start(Reply::Raw(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"results\": [".into(),
+    ))
+    .await;
+    let bad_json = FakeHttp::start(Reply::Json(200, "{not json".into())).await;
+    let echo_error = FakeHttp::start(Reply::Json(
+        403,
+        format!(r#"{{"error": "key {KEY} is not valid for https://x/?key={KEY}"}}"#),
+    ))
+    .await;
+    let echo_status = FakeHttp::start(Reply::Json(
+        200,
+        format!(
+            r#"{{"results": [], "status": "REQUEST_DENIED", "error_message": "bad key {KEY}"}}"#
+        ),
+    ))
+    .await;
+    let echo_result = FakeHttp::start(Reply::Json(
+        200,
+        GOOGLE_OK.replace("Near Hall", &format!("Near {KEY} Hall")),
+    ))
+    .await;
+    let urls = [
+        closed,
+        mid_body.url("/"),
+        bad_json.url("/"),
+        echo_error.url("/"),
+        echo_status.url("/"),
+        echo_result.url("/"),
+    ];
+    for kind in [ProviderKind::Google, ProviderKind::GoogleNew] {
+        for url in &urls {
+            let mut cfg = config(vec![kind], url);
+            cfg.api_key = Some(KEY.into());
+            let r = ask(cfg, 5).await;
+            let text = serde_json::to_string(&r).unwrap();
+            assert!(!text.contains(KEY), "{kind:?} {url}: {text}");
+            assert!(!format!("{r:?}").contains(KEY), "{kind:?} {url}");
+        }
+    }
+    // The request did carry the key: the redaction is not hiding a missing key.
+    assert!(echo_error
+        .requests()
+        .iter()
+        .any(|r| { r.request_line.contains(KEY) || r.headers.iter().any(|h| h.contains(KEY)) }));
+}
+
+/// However clients vary the query (defeating the cache), a remote provider is sent at
+/// most `rate_burst` requests at once; past it the next provider answers.
+#[tokio::test]
+async fn remote_providers_are_rate_limited() {
+    let fake = FakeHttp::start(Reply::Json(200, GOOGLE_OK.into())).await;
+    let mut cfg = config(
+        vec![ProviderKind::Google, ProviderKind::Offline],
+        &fake.url("/"),
+    );
+    cfg.rate_per_sec = 0.001;
+    cfg.rate_burst = 5;
+    let places = Places::new(cfg).unwrap();
+    let mut from_offline = 0;
+    for i in 0..30 {
+        let r = places
+            .nearby(LA.0, LA.1, 5.0 + f64::from(i) / 10.0, 3)
+            .await;
+        assert_eq!(r.status, "OK");
+        if r.results[0]["place_id"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("geonames:")
+        {
+            from_offline += 1;
+        }
+    }
+    assert_eq!(fake.hits(), 5);
+    assert_eq!(from_offline, 25);
 }

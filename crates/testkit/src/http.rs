@@ -14,6 +14,8 @@ pub enum Reply {
     Json(u16, String),
     /// Read the request, then never answer (to test client timeouts).
     Stall,
+    /// Read the request, send these bytes exactly (a broken or truncated response), close.
+    Raw(String),
 }
 
 /// One request as received.
@@ -120,6 +122,10 @@ async fn serve(mut s: TcpStream, reply: Reply, log: Arc<Mutex<Vec<Recorded>>>) {
     }
     match reply {
         Reply::Stall => std::future::pending::<()>().await,
+        Reply::Raw(bytes) => {
+            let _ = s.write_all(bytes.as_bytes()).await;
+            let _ = s.shutdown().await;
+        }
         Reply::Json(status, body) => {
             let resp = format!(
                 "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",

@@ -2,40 +2,44 @@
 
 use anyhow::Context;
 
-use super::herd_file;
+use super::herd_file::{self, HerdArgs};
 
 /// Run one herd server by name.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
     herd node Goloman                        one server of the embedded five-server herd\n  \
     herd node Hands --config herd.toml       a server of your own herd file\n  \
+    herd node Goloman --idle-timeout 30s --max-connections 2000\n  \
     printf 'IAMAT me +34.07-118.44 %s\\n' $(date +%s.%N) | nc -q1 127.0.0.1 12000")]
 pub(crate) struct Args {
     /// Server name, as in the herd file's [servers] table.
     name: String,
     #[command(flatten)]
-    herd: herd_file::HerdArgs,
+    herd: HerdArgs,
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
-    let file = herd_file::load(args.herd.config.as_deref())?;
+    let file = args.herd.load()?;
     let addr = file.addr(&args.name)?;
     let secret = herd_file::secret(&file);
     let places = herd_file::places(&file)?;
-    let mut cfg = file.node_config(&args.name, secret, places)?;
-    cfg.log_dir = args.herd.log_dir();
+    let cfg = args.herd.node_config(&file, &args.name, &secret, &places)?;
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr} (is another herd running?)"))?;
-        let peers: Vec<&str> = cfg.peers.iter().map(|p| p.name.as_str()).collect();
+        let listen = listener.local_addr()?;
+        let peers: Vec<String> = cfg.peers.iter().map(|p| p.name.clone()).collect();
+        let name = cfg.name.clone();
+        let server = herd_node::Server::new(cfg)?;
         println!(
-            "{} listening on {addr}, linked to {}",
-            cfg.name,
+            "{name} listening on {listen}, linked to {}",
             peers.join(", ")
         );
-        herd_node::run(listener, cfg, netkit::signal::ctrl_c_or_term()).await?;
+        server
+            .run(listener, netkit::signal::ctrl_c_or_term())
+            .await?;
         println!("stopped");
         Ok(())
     })

@@ -1,74 +1,86 @@
-//! `herd up`: the whole local stack in one process, from embedded defaults.
+//! `herd up`: the whole local stack in one process, from embedded defaults, under
+//! `netkit::Supervisor`: everything starts or nothing does, the table is printed once all
+//! listen, and a signal or any service stopping stops them all.
 
 use anyhow::Context;
-use netkit::Shutdown;
+use netkit::supervisor::{BoxError, Running};
+use netkit::{ServiceSpec, Shutdown, Supervisor};
 
-use super::herd_file;
+use super::herd_file::{self, HerdArgs};
 
 /// Run every server of the herd (and the other services) in one process.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
-    herd up                         five herd servers on 127.0.0.1:12000-12004, no network needed\n  \
-    herd up --config herd.toml      the servers of your own herd file\n  \
+    herd up                         the local stack on 127.0.0.1, no network needed\n  \
+    herd up --config herd.toml      the herd servers of your own herd file\n  \
     RUST_LOG=debug herd up          more detail on stderr")]
 pub(crate) struct Args {
     #[command(flatten)]
-    herd: herd_file::HerdArgs,
+    herd: HerdArgs,
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
-    let file = herd_file::load(args.herd.config.as_deref())?;
+    let mut file = args.herd.load()?;
     let secret = herd_file::secret(&file);
     // One Places for all servers: the offline gazetteer is loaded once.
     let places = herd_file::places(&file)?;
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     rt.block_on(async move {
-        let sd = Shutdown::new();
-        let mut rows = Vec::new();
-        let mut tasks = Vec::new();
-        for name in file.names() {
-            let addr = file.addr(name)?;
-            let mut cfg = file.node_config(name, secret.clone(), places.clone())?;
-            cfg.log_dir = args.herd.log_dir();
-            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
-                format!("cannot listen on {addr} for {name} (is another herd running?)")
-            })?;
-            let peers: Vec<String> = cfg.peers.iter().map(|p| p.name.clone()).collect();
-            rows.push((
-                "herd node",
-                name.to_string(),
-                addr.to_string(),
-                peers.join(", "),
-            ));
-            let stop = sd.clone();
-            tasks.push(tokio::spawn(herd_node::run(listener, cfg, async move {
-                stop.cancelled().await
-            })));
-        }
-        print_table(&rows);
+        let mut sup = Supervisor::new();
+        herd_nodes(&mut sup, &args.herd, &mut file, &secret, &places)?;
+        let stop = Shutdown::new();
+        let started = sup.start(&stop).await?;
+        print!("{}", started.table("detail"));
         if let Some(dir) = args.herd.log_dir() {
             println!("logs: {}/<name>.log", dir.display());
         }
         println!("Ctrl-C to stop");
-        netkit::signal::ctrl_c_or_term().await;
-        sd.trigger();
-        for t in tasks {
-            t.await.context("a server task failed")??;
-        }
+        started.run(netkit::signal::ctrl_c_or_term()).await?;
         println!("stopped");
         Ok(())
     })
 }
 
-fn print_table(rows: &[(&str, String, String, String)]) {
-    let w1 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(7);
-    let w2 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(4);
-    let w3 = rows.iter().map(|r| r.2.len()).max().unwrap_or(0).max(6);
-    println!(
-        "{:w1$}  {:w2$}  {:w3$}  linked to",
-        "service", "name", "listen"
-    );
-    for (kind, name, addr, peers) in rows {
-        println!("{kind:w1$}  {name:w2$}  {addr:w3$}  {peers}");
+/// One service per herd node. Every node's listener is bound first, so a file that asks
+/// for port 0 still gives each node its peers' real addresses.
+fn herd_nodes(
+    sup: &mut Supervisor,
+    args: &HerdArgs,
+    file: &mut herd_node::HerdFile,
+    secret: &[u8],
+    places: &places::Places,
+) -> anyhow::Result<()> {
+    let names: Vec<String> = file.names().map(str::to_string).collect();
+    let mut listeners = Vec::new();
+    for name in &names {
+        let addr = file.addr(name)?;
+        let l = std::net::TcpListener::bind(addr).with_context(|| {
+            format!("herd node {name} could not start: cannot listen on {addr} (is another herd running?)")
+        })?;
+        file.servers
+            .insert(name.clone(), l.local_addr()?.to_string());
+        listeners.push(l);
     }
+    for (name, listener) in names.iter().zip(listeners) {
+        let cfg = args.node_config(file, name, secret, places)?;
+        let linked: Vec<&str> = cfg.peers.iter().map(|p| p.name.as_str()).collect();
+        let detail = format!("linked to {}", linked.join(", "));
+        sup.add(ServiceSpec::bound(
+            "herd node",
+            name.clone(),
+            listener,
+            detail,
+            move |listener, sd: Shutdown| async move {
+                let server = herd_node::Server::new(cfg)?;
+                let run: Running = Box::pin(async move {
+                    server
+                        .run(listener, async move { sd.cancelled().await })
+                        .await
+                        .map_err(BoxError::from)
+                });
+                Ok::<_, BoxError>(run)
+            },
+        ));
+    }
+    Ok(())
 }

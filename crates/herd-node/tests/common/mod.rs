@@ -4,18 +4,20 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use herd_node::{HerdFile, NodeConfig};
+use herd_node::{Handle, HerdFile, LogConfig, NodeConfig, Server};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub const CONVERGE: Duration = Duration::from_secs(10);
+pub const CONVERGE: Duration = Duration::from_secs(20);
 
 struct Running {
     stop: oneshot::Sender<()>,
     task: JoinHandle<Result<(), herd_node::Error>>,
+    handle: Handle,
 }
 
 /// Servers of one herd file, each on its own loopback port.
@@ -25,7 +27,13 @@ pub struct Herd {
     running: BTreeMap<String, Running>,
     pub secret: Vec<u8>,
     places: places::Places,
+    /// Applied to every node's config before it starts.
+    tweak: fn(&mut NodeConfig),
+    /// Where the nodes log, when logging.
+    pub log_dir: Option<PathBuf>,
 }
+
+fn no_tweak(_: &mut NodeConfig) {}
 
 impl Herd {
     /// The classic five-server topology of the embedded herd.toml, on free ports.
@@ -34,7 +42,27 @@ impl Herd {
     }
 
     /// Bind every server of `file` on 127.0.0.1:0, then start them all.
-    pub async fn start(mut file: HerdFile) -> Herd {
+    pub async fn start(file: HerdFile) -> Herd {
+        Herd::start_with(file, no_tweak).await
+    }
+
+    /// As [`Herd::start`], with `tweak` applied to every node's config.
+    pub async fn start_with(file: HerdFile, tweak: fn(&mut NodeConfig)) -> Herd {
+        Herd::launch(file, tweak, None).await
+    }
+
+    /// As [`Herd::start_with`], every node logging into a fresh temporary directory.
+    pub async fn start_logged(file: HerdFile, tweak: fn(&mut NodeConfig), tag: &str) -> Herd {
+        let dir = std::env::temp_dir().join(format!("herd-it-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        Herd::launch(file, tweak, Some(dir)).await
+    }
+
+    async fn launch(
+        mut file: HerdFile,
+        tweak: fn(&mut NodeConfig),
+        log_dir: Option<PathBuf>,
+    ) -> Herd {
         let mut listeners = BTreeMap::new();
         for name in file.names().map(str::to_string).collect::<Vec<_>>() {
             let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -53,6 +81,8 @@ impl Herd {
             addrs,
             running: BTreeMap::new(),
             places,
+            tweak,
+            log_dir,
         };
         for (name, l) in listeners {
             herd.spawn(&name, l);
@@ -67,18 +97,45 @@ impl Herd {
             .unwrap();
         cfg.backoff_initial = Duration::from_millis(10);
         cfg.backoff_max = Duration::from_millis(200);
+        cfg.limits.grace = Duration::from_secs(2);
+        cfg.log = self.log_dir.as_ref().map(LogConfig::new);
+        (self.tweak)(&mut cfg);
         cfg
     }
 
     fn spawn(&mut self, name: &str, listener: TcpListener) {
         let (stop, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(herd_node::run(listener, self.config(name), rx));
+        let server = Server::new(self.config(name)).unwrap();
+        let handle = server.handle();
+        let task = tokio::spawn(server.run(listener, rx));
         self.running
-            .insert(name.to_string(), Running { stop, task });
+            .insert(name.to_string(), Running { stop, task, handle });
     }
 
     pub fn addr(&self, name: &str) -> SocketAddr {
         self.addrs[name]
+    }
+
+    /// The running server's handle.
+    pub fn handle(&self, name: &str) -> Handle {
+        self.running[name].handle.clone()
+    }
+
+    /// Wait until every running server has a live session with each of its running
+    /// neighbours.
+    pub async fn linked(&self) -> bool {
+        testkit::wait_until(CONVERGE, || async {
+            self.running.iter().all(|(name, r)| {
+                let want: Vec<String> = self
+                    .file
+                    .neighbors(name)
+                    .into_iter()
+                    .filter(|n| self.running.contains_key(n))
+                    .collect();
+                r.handle.linked_peers() == want
+            })
+        })
+        .await
     }
 
     /// Stop a server and wait until it has exited.
@@ -120,10 +177,22 @@ impl Herd {
         for n in names {
             self.kill(&n).await;
         }
+        if let Some(d) = &self.log_dir {
+            let _ = std::fs::remove_dir_all(d);
+        }
     }
 }
 
 /// Now as POSIX seconds with nanoseconds, as a client would send it.
 pub fn now() -> String {
     herd_proto::Timestamp::now().to_string()
+}
+
+/// Every record of one server's log, parsed.
+pub fn log_records(dir: &std::path::Path, name: &str) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join(format!("{name}.log")))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
 }

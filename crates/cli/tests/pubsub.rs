@@ -278,7 +278,7 @@ fn kill_one_node_mid_load() {
     for (r, t) in readers.into_iter().enumerate() {
         let (got, cut) = t.join().unwrap();
         let mut seen = std::collections::HashSet::new();
-        let mut last = vec![-1i64; PUBLISHERS];
+        let mut last = [-1i64; PUBLISHERS];
         for m in &got {
             assert!(seen.insert(m.clone()), "reader {r}: duplicate {m}");
             let (p, j) = m.split_once(':').unwrap();

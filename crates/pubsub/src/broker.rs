@@ -66,7 +66,11 @@ impl<S: Store> Broker<S> {
     /// The store's, including [`crate::Error::Full`].
     pub async fn publish(&self, topic: &[u8], body: Bytes) -> Result<u64> {
         let n = self.count(self.store.publish(topic, body).await)?;
-        let c = if n == 0 { &self.metrics.published_unheard } else { &self.metrics.published };
+        let c = if n == 0 {
+            &self.metrics.published_unheard
+        } else {
+            &self.metrics.published
+        };
         c.fetch_add(1, Ordering::Relaxed);
         Ok(n)
     }

@@ -67,7 +67,10 @@ fn hide_password(url: &str) -> String {
         return url.to_string();
     };
     let authority = rest.split(['/', '?']).next().unwrap_or("");
-    match authority.rsplit_once('@').and_then(|(auth, _)| auth.split_once(':')) {
+    match authority
+        .rsplit_once('@')
+        .and_then(|(auth, _)| auth.split_once(':'))
+    {
         Some((_, pw)) if !pw.is_empty() => format!("{scheme}://{}", redact(rest, &[pw.into()])),
         _ => url.to_string(),
     }
@@ -144,8 +147,13 @@ mod tests {
             StoreConfig::parse("redis://a:1,redis://b:2").unwrap(),
             StoreConfig::Redis(vec!["redis://a:1".into(), "redis://b:2".into()])
         );
-        let e = StoreConfig::parse("http://:hunter2@x").unwrap_err().to_string();
-        assert!(e.contains("use memory or redis://") && !e.contains("hunter2"), "{e}");
+        let e = StoreConfig::parse("http://:hunter2@x")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("use memory or redis://") && !e.contains("hunter2"),
+            "{e}"
+        );
     }
 
     /// Display hides passwords, with or without a user name.

@@ -88,29 +88,42 @@ async fn route<S: Store>(app: &App<S>, stop: &Shutdown, req: Request<Incoming>) 
     let wait = parse_wait(req.uri().query(), app.max_wait);
     let outcome = match (method, target) {
         (Method::POST, Target::Topic(topic)) => match read_body(req, app.max_body).await {
-            Ok(body) => broker.publish(&topic, body).await.map(|_| empty(StatusCode::OK)),
+            Ok(body) => broker
+                .publish(&topic, body)
+                .await
+                .map(|_| empty(StatusCode::OK)),
             Err(status) => return empty(status),
         },
         (Method::POST, Target::Subscription { topic, user }) => {
             if let Err(status) = read_body(req, app.max_body).await {
                 return empty(status);
             }
-            broker.subscribe(&topic, &user).await.map(|()| empty(StatusCode::OK))
+            broker
+                .subscribe(&topic, &user)
+                .await
+                .map(|()| empty(StatusCode::OK))
         }
         (Method::DELETE, Target::Subscription { topic, user }) => {
             broker.unsubscribe(&topic, &user).await.map(|was| {
-                empty(if was { StatusCode::OK } else { StatusCode::NOT_FOUND })
+                empty(if was {
+                    StatusCode::OK
+                } else {
+                    StatusCode::NOT_FOUND
+                })
             })
         }
         (Method::GET, Target::Subscription { topic, user }) => {
             let Ok(wait) = wait else {
                 return empty(StatusCode::BAD_REQUEST);
             };
-            broker.poll(&topic, &user, wait, stop).await.map(|p| match p {
-                Polled::Message(body) => with_body(body, "application/octet-stream"),
-                Polled::Empty => empty(StatusCode::NO_CONTENT),
-                Polled::NotSubscribed => empty(StatusCode::NOT_FOUND),
-            })
+            broker
+                .poll(&topic, &user, wait, stop)
+                .await
+                .map(|p| match p {
+                    Polled::Message(body) => with_body(body, "application/octet-stream"),
+                    Polled::Empty => empty(StatusCode::NO_CONTENT),
+                    Polled::NotSubscribed => empty(StatusCode::NOT_FOUND),
+                })
         }
         (_, Target::Topic(_)) => return not_allowed("POST"),
         (_, Target::Subscription { .. }) => return not_allowed("GET, POST, DELETE"),
@@ -120,7 +133,8 @@ async fn route<S: Store>(app: &App<S>, stop: &Shutdown, req: Request<Incoming>) 
 
 fn not_allowed(allow: &'static str) -> Resp {
     let mut r = empty(StatusCode::METHOD_NOT_ALLOWED);
-    r.headers_mut().insert(ALLOW, HeaderValue::from_static(allow));
+    r.headers_mut()
+        .insert(ALLOW, HeaderValue::from_static(allow));
     r
 }
 
@@ -129,7 +143,8 @@ fn store_error(e: Error) -> Resp {
     if e.is_transient() {
         tracing::warn!(error = %e, "store operation failed; answering 503");
         let mut r = empty(StatusCode::SERVICE_UNAVAILABLE);
-        r.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static("1"));
+        r.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from_static("1"));
         r
     } else {
         tracing::error!(error = %e, "store operation failed; answering 500");

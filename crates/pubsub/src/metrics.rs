@@ -39,20 +39,71 @@ impl Metrics {
         let mut out = String::with_capacity(2048);
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
         };
-        metric("pubsub_published_total", "counter", "Messages stored for at least one subscriber.", get(&self.published));
-        metric("pubsub_published_unheard_total", "counter", "Publishes to topics without subscribers.", get(&self.published_unheard));
-        metric("pubsub_delivered_total", "counter", "Messages handed to subscribers.", get(&self.delivered));
-        metric("pubsub_long_polls_waiting", "gauge", "Long polls waiting now.", get(&self.waiting));
-        metric("pubsub_store_errors_total", "counter", "Store operations that failed.", get(&self.store_errors));
+        metric(
+            "pubsub_published_total",
+            "counter",
+            "Messages stored for at least one subscriber.",
+            get(&self.published),
+        );
+        metric(
+            "pubsub_published_unheard_total",
+            "counter",
+            "Publishes to topics without subscribers.",
+            get(&self.published_unheard),
+        );
+        metric(
+            "pubsub_delivered_total",
+            "counter",
+            "Messages handed to subscribers.",
+            get(&self.delivered),
+        );
+        metric(
+            "pubsub_long_polls_waiting",
+            "gauge",
+            "Long polls waiting now.",
+            get(&self.waiting),
+        );
+        metric(
+            "pubsub_store_errors_total",
+            "counter",
+            "Store operations that failed.",
+            get(&self.store_errors),
+        );
         if let Some(s) = stats {
-            metric("pubsub_topics", "gauge", "Topics with subscribers or messages.", s.topics);
-            metric("pubsub_subscriptions", "gauge", "Subscriptions.", s.subscriptions);
-            metric("pubsub_messages_stored", "gauge", "Messages stored, each once.", s.messages);
-            metric("pubsub_message_bytes_stored", "gauge", "Bytes of stored message bodies.", s.bytes);
+            metric(
+                "pubsub_topics",
+                "gauge",
+                "Topics with subscribers or messages.",
+                s.topics,
+            );
+            metric(
+                "pubsub_subscriptions",
+                "gauge",
+                "Subscriptions.",
+                s.subscriptions,
+            );
+            metric(
+                "pubsub_messages_stored",
+                "gauge",
+                "Messages stored, each once.",
+                s.messages,
+            );
+            metric(
+                "pubsub_message_bytes_stored",
+                "gauge",
+                "Bytes of stored message bodies.",
+                s.bytes,
+            );
         }
-        let _ = writeln!(out, "# HELP pubsub_responses_total HTTP responses by status.");
+        let _ = writeln!(
+            out,
+            "# HELP pubsub_responses_total HTTP responses by status."
+        );
         let _ = writeln!(out, "# TYPE pubsub_responses_total counter");
         for (s, c) in STATUSES.iter().zip(&self.responses) {
             let _ = writeln!(out, "pubsub_responses_total{{status=\"{s}\"}} {}", get(c));
@@ -72,7 +123,10 @@ mod tests {
         m.published.fetch_add(3, Ordering::Relaxed);
         m.response(404);
         m.response(999);
-        let text = m.render(Some(Stats { bytes: 42, ..Stats::default() }));
+        let text = m.render(Some(Stats {
+            bytes: 42,
+            ..Stats::default()
+        }));
         assert!(text.contains("pubsub_published_total 3\n"), "{text}");
         assert!(text.contains("pubsub_message_bytes_stored 42\n"));
         assert!(text.contains("pubsub_responses_total{status=\"404\"} 1\n"));

@@ -48,11 +48,14 @@ pub fn name(prefix: &str, i: u8) -> Vec<u8> {
     n
 }
 
+/// Each subscriber's pending (message id, body), by topic and user.
+type Queues = BTreeMap<Vec<u8>, BTreeMap<Vec<u8>, VecDeque<(u64, Bytes)>>>;
+
 /// The reference model.
 #[derive(Debug, Default)]
 pub struct Model {
     /// topic -> user -> pending (message id, body).
-    queues: BTreeMap<Vec<u8>, BTreeMap<Vec<u8>, VecDeque<(u64, Bytes)>>>,
+    queues: Queues,
     next_id: u64,
 }
 
@@ -99,7 +102,9 @@ impl Model {
                     .and_then(|s| s.get_mut(&name("u", *u)))
                 {
                     None => Polled::NotSubscribed,
-                    Some(q) => q.pop_front().map_or(Polled::Empty, |(_, b)| Polled::Message(b)),
+                    Some(q) => q
+                        .pop_front()
+                        .map_or(Polled::Empty, |(_, b)| Polled::Message(b)),
                 },
             ),
         }

@@ -70,9 +70,8 @@ async fn serve_app<S: Store>(
         let app = app.clone();
         let stop = conn.shutdown.clone();
         async move {
-            let service = hyper::service::service_fn(move |req| {
-                handle(app.clone(), stop.clone(), req)
-            });
+            let service =
+                hyper::service::service_fn(move |req| handle(app.clone(), stop.clone(), req));
             netkit::serve_http(conn, service).await;
         }
     })

@@ -29,7 +29,10 @@ async fn hammer(addrs: Vec<SocketAddr>) {
     let h = Http::default();
     for r in 0..READERS {
         let a = addrs[r % addrs.len()];
-        assert_eq!(h.send(a, "POST", &format!("/hammer/r{r}"), b"").await.0, 200);
+        assert_eq!(
+            h.send(a, "POST", &format!("/hammer/r{r}"), b"").await.0,
+            200
+        );
     }
     let total = PUBLISHERS * PER_PUBLISHER;
     let mut readers = Vec::new();
@@ -43,14 +46,20 @@ async fn hammer(addrs: Vec<SocketAddr>) {
             while got.len() < total && Instant::now() < deadline {
                 k += 1;
                 let a = addrs[k % addrs.len()];
-                match h.send(a, "GET", &format!("/hammer/r{r}?wait=2s"), b"").await {
+                match h
+                    .send(a, "GET", &format!("/hammer/r{r}?wait=2s"), b"")
+                    .await
+                {
                     (200, b) => got.push(String::from_utf8_lossy(&b).into_owned()),
                     (204, _) => {}
                     other => panic!("reader {r}: {other:?}"),
                 }
             }
             // Nothing more may come: exactly once.
-            let extra = h.send(addrs[0], "GET", &format!("/hammer/r{r}"), b"").await.0;
+            let extra = h
+                .send(addrs[0], "GET", &format!("/hammer/r{r}"), b"")
+                .await
+                .0;
             (got, extra)
         }));
     }
@@ -61,7 +70,9 @@ async fn hammer(addrs: Vec<SocketAddr>) {
             let h = Http::default();
             for j in 0..PER_PUBLISHER {
                 let a = addrs[(p + j) % addrs.len()];
-                let (s, _) = h.send(a, "POST", "/hammer", format!("p{p}:{j}").as_bytes()).await;
+                let (s, _) = h
+                    .send(a, "POST", "/hammer", format!("p{p}:{j}").as_bytes())
+                    .await;
                 assert_eq!(s, 200);
             }
         }));
@@ -98,7 +109,10 @@ async fn four_nodes_one_redis() {
     hammer(nodes.iter().map(|n| n.addr).collect()).await;
     // Everything read: the topic's bodies and counts are gone (cursors and counter stay).
     for k in ["ps:{hammer}:m", "ps:{hammer}:r"] {
-        assert!(redis.cmd(&format!("EXISTS {k}")).starts_with(":0"), "{k} left behind");
+        assert!(
+            redis.cmd(&format!("EXISTS {k}")).starts_with(":0"),
+            "{k} left behind"
+        );
     }
 }
 
@@ -113,8 +127,10 @@ async fn four_nodes_redis_cluster() {
     hammer(addrs.clone()).await;
     let h = Http::default();
     for t in 0..60 {
-        h.send(addrs[t % 4], "POST", &format!("/spread{t}/u"), b"").await;
-        h.send(addrs[t % 4], "POST", &format!("/spread{t}"), b"m").await;
+        h.send(addrs[t % 4], "POST", &format!("/spread{t}/u"), b"")
+            .await;
+        h.send(addrs[t % 4], "POST", &format!("/spread{t}"), b"m")
+            .await;
     }
     let holding = cluster
         .nodes
@@ -123,7 +139,9 @@ async fn four_nodes_redis_cluster() {
         .count();
     assert_eq!(holding, 3, "topics should land on every cluster node");
     for t in 0..60 {
-        let got = h.send(addrs[(t + 1) % 4], "GET", &format!("/spread{t}/u"), b"").await;
+        let got = h
+            .send(addrs[(t + 1) % 4], "GET", &format!("/spread{t}/u"), b"")
+            .await;
         assert_eq!(got, (200, "m".into()));
     }
 }

@@ -37,10 +37,16 @@ async fn statuses(h: Http, a: SocketAddr) {
     let empty = bytes::Bytes::new();
     assert_eq!(h.send(a, "GET", "/t/u", b"").await, (404, empty.clone()));
     assert_eq!(h.send(a, "DELETE", "/t/u", b"").await, (404, empty.clone()));
-    assert_eq!(h.send(a, "POST", "/t", b"nobody hears").await, (200, empty.clone()));
+    assert_eq!(
+        h.send(a, "POST", "/t", b"nobody hears").await,
+        (200, empty.clone())
+    );
     assert_eq!(h.send(a, "POST", "/t/u", b"").await, (200, empty.clone()));
     assert_eq!(h.send(a, "GET", "/t/u", b"").await, (204, empty.clone()));
-    assert_eq!(h.send(a, "POST", "/t", b"hello").await, (200, empty.clone()));
+    assert_eq!(
+        h.send(a, "POST", "/t", b"hello").await,
+        (200, empty.clone())
+    );
     assert_eq!(h.send(a, "GET", "/t/u", b"").await, (200, "hello".into()));
     assert_eq!(h.send(a, "GET", "/t/u", b"").await, (204, empty.clone()));
     assert_eq!(h.send(a, "DELETE", "/t/u", b"").await, (200, empty.clone()));
@@ -58,7 +64,12 @@ async fn order_and_exactly_once(h: Http, a: SocketAddr) {
         assert_eq!(h.send(a, "POST", &format!("/news/{u}"), b"").await.0, 200);
     }
     for i in 0..100 {
-        assert_eq!(h.send(a, "POST", "/news", format!("m{i}").as_bytes()).await.0, 200);
+        assert_eq!(
+            h.send(a, "POST", "/news", format!("m{i}").as_bytes())
+                .await
+                .0,
+            200
+        );
     }
     for u in ["a", "b"] {
         for i in 0..100 {
@@ -121,8 +132,16 @@ async fn paths(h: Http, a: SocketAddr) {
     h.send(a, "POST", "/a%2Fb/u%20v", b"").await;
     h.send(a, "POST", "/a", b"wrong topic").await;
     h.send(a, "POST", "/a%2fb", b"right").await;
-    assert_eq!(h.send(a, "GET", "/a%2Fb/u%20v", b"").await, (200, "right".into()));
-    assert_eq!(h.send(a, "DELETE", "/a%2Fb/u v".replace(' ', "%20").as_str(), b"").await.0, 200);
+    assert_eq!(
+        h.send(a, "GET", "/a%2Fb/u%20v", b"").await,
+        (200, "right".into())
+    );
+    assert_eq!(
+        h.send(a, "DELETE", "/a%2Fb/u v".replace(' ', "%20").as_str(), b"")
+            .await
+            .0,
+        200
+    );
 }
 contract_test!(paths);
 
@@ -160,7 +179,10 @@ async fn metrics_and_health(h: Http, a: SocketAddr) {
     let text = String::from_utf8_lossy(&text);
     assert_eq!(s, 200);
     assert!(text.contains("pubsub_delivered_total 1\n"), "{text}");
-    assert!(text.contains("pubsub_responses_total{status=\"200\"}"), "{text}");
+    assert!(
+        text.contains("pubsub_responses_total{status=\"200\"}"),
+        "{text}"
+    );
     // POST /metrics is still a publish to the topic "metrics".
     assert_eq!(h.send(a, "POST", "/metrics", b"x").await.0, 200);
 }

@@ -26,11 +26,15 @@ async fn apply(b: &Broker<RedisStore>, op: &Op) -> Answer {
             Answer::Unsubscribed(b.unsubscribe(&name("t", *t), &name("u", *u)).await.unwrap())
         }
         Op::Publish(t, body) => Answer::Published(
-            b.publish(&name("t", *t), Bytes::from(body.clone())).await.unwrap(),
+            b.publish(&name("t", *t), Bytes::from(body.clone()))
+                .await
+                .unwrap(),
         ),
-        Op::Poll(t, u) => {
-            Answer::Polled(b.poll(&name("t", *t), &name("u", *u), None, &stop).await.unwrap())
-        }
+        Op::Poll(t, u) => Answer::Polled(
+            b.poll(&name("t", *t), &name("u", *u), None, &stop)
+                .await
+                .unwrap(),
+        ),
     }
 }
 
@@ -54,7 +58,10 @@ fn redis_store_matches_model() {
         .block_on(RedisStore::connect(&[redis.url()], Duration::from_secs(5)))
         .unwrap();
     let broker = Broker::new(store);
-    let cfg = ProptestConfig { cases: 48, ..ProptestConfig::default() };
+    let cfg = ProptestConfig {
+        cases: 48,
+        ..ProptestConfig::default()
+    };
     proptest!(cfg, |(ops in proptest::collection::vec(op(), 1..80))| {
         rt.block_on(async {
             assert!(redis.cmd("FLUSHALL").starts_with("+OK"));
@@ -109,10 +116,19 @@ async fn redis_restart_loses_nothing_acknowledged() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     redis.stop();
     // While down: 503 with Retry-After, quickly, for every operation.
-    for (m, p) in [("POST", "/r"), ("GET", "/r/u"), ("POST", "/r/v"), ("GET", "/health")] {
+    for (m, p) in [
+        ("POST", "/r"),
+        ("GET", "/r/u"),
+        ("POST", "/r/v"),
+        ("GET", "/health"),
+    ] {
         let t0 = Instant::now();
         assert_eq!(h.send(a, m, p, b"x").await.0, 503, "{m} {p}");
-        assert!(t0.elapsed() < Duration::from_secs(3), "{m} {p} took {:?}", t0.elapsed());
+        assert!(
+            t0.elapsed() < Duration::from_secs(3),
+            "{m} {p} took {:?}",
+            t0.elapsed()
+        );
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     redis.restart();
@@ -132,10 +148,21 @@ async fn redis_restart_loses_nothing_acknowledged() {
             other => panic!("{other:?}"),
         }
     }
-    assert!(got.windows(2).all(|w| w[0] < w[1]), "out of order or duplicated");
-    let missing: Vec<u32> = acked.iter().filter(|i| got.binary_search(i).is_err()).copied().collect();
+    assert!(
+        got.windows(2).all(|w| w[0] < w[1]),
+        "out of order or duplicated"
+    );
+    let missing: Vec<u32> = acked
+        .iter()
+        .filter(|i| got.binary_search(i).is_err())
+        .copied()
+        .collect();
     assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
-    assert!(acked.len() > 100, "too few publishes to mean anything: {}", acked.len());
+    assert!(
+        acked.len() > 100,
+        "too few publishes to mean anything: {}",
+        acked.len()
+    );
 }
 
 /// The Redis password never appears in an error: wrong password, Redis down, or a
@@ -146,14 +173,22 @@ async fn password_never_in_errors() {
     let good = format!("redis://:s3cretpw@127.0.0.1:{}", redis.port);
     let bad = format!("redis://:wrongpw@127.0.0.1:{}", redis.port);
     let t = Duration::from_secs(2);
-    let e = RedisStore::connect(&[bad], t).await.unwrap_err().to_string();
+    let e = RedisStore::connect(&[bad], t)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(!e.contains("wrongpw"), "{e}");
-    let store = RedisStore::connect(std::slice::from_ref(&good), t).await.unwrap();
+    let store = RedisStore::connect(std::slice::from_ref(&good), t)
+        .await
+        .unwrap();
     let b = Broker::new(store);
     b.subscribe(b"t", b"u").await.unwrap();
     redis.stop();
     let e = b.publish(b"t", Bytes::new()).await.unwrap_err();
-    assert!(matches!(e, Error::Unavailable(_)) && !e.to_string().contains("s3cretpw"), "{e}");
+    assert!(
+        matches!(e, Error::Unavailable(_)) && !e.to_string().contains("s3cretpw"),
+        "{e}"
+    );
     let e = Server::connect(Config {
         store: StoreConfig::Redis(vec![good.clone()]),
         ..Config::for_test()
@@ -162,6 +197,8 @@ async fn password_never_in_errors() {
     .unwrap_err()
     .to_string();
     assert!(!e.contains("s3cretpw"), "{e}");
-    assert!(!StoreConfig::Redis(vec![good]).to_string().contains("s3cretpw"));
+    assert!(!StoreConfig::Redis(vec![good])
+        .to_string()
+        .contains("s3cretpw"));
     let _ = Polled::Empty;
 }

@@ -22,10 +22,14 @@ pub(crate) async fn apply<S: Store>(b: &Broker<S>, op: &Op) -> Answer {
             Answer::Unsubscribed(b.unsubscribe(&name("t", *t), &name("u", *u)).await.unwrap())
         }
         Op::Publish(t, body) => Answer::Published(
-            b.publish(&name("t", *t), Bytes::from(body.clone())).await.unwrap(),
+            b.publish(&name("t", *t), Bytes::from(body.clone()))
+                .await
+                .unwrap(),
         ),
         Op::Poll(t, u) => Answer::Polled(
-            b.poll(&name("t", *t), &name("u", *u), None, &stop).await.unwrap(),
+            b.poll(&name("t", *t), &name("u", *u), None, &stop)
+                .await
+                .unwrap(),
         ),
     }
 }
@@ -36,7 +40,8 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         (t.clone(), u.clone()).prop_map(|(t, u)| Op::Subscribe(t, u)),
         (t.clone(), u.clone()).prop_map(|(t, u)| Op::Unsubscribe(t, u)),
-        (t.clone(), proptest::collection::vec(any::<u8>(), 0..8)).prop_map(|(t, b)| Op::Publish(t, b)),
+        (t.clone(), proptest::collection::vec(any::<u8>(), 0..8))
+            .prop_map(|(t, b)| Op::Publish(t, b)),
         (t.clone(), u.clone()).prop_map(|(t, u)| Op::Poll(t, u)),
         (t, u).prop_map(|(t, u)| Op::Poll(t, u)),
     ]
@@ -69,12 +74,16 @@ async fn long_poll_wakes_on_publish() {
     b.subscribe(b"t", b"u").await.unwrap();
     let b2 = b.clone();
     let waiter = tokio::spawn(async move {
-        b2.poll(b"t", b"u", Some(Duration::from_secs(30)), &Shutdown::new()).await
+        b2.poll(b"t", b"u", Some(Duration::from_secs(30)), &Shutdown::new())
+            .await
     });
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(b.metrics().waiting.load(Ordering::Relaxed), 1);
     b.publish(b"t", Bytes::from_static(b"hi")).await.unwrap();
-    let got = tokio::time::timeout(Duration::from_secs(5), waiter).await.unwrap().unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(5), waiter)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got.unwrap(), Polled::Message(Bytes::from_static(b"hi")));
     assert_eq!(b.metrics().waiting.load(Ordering::Relaxed), 0);
 }
@@ -85,7 +94,9 @@ async fn long_poll_times_out() {
     let b = broker();
     b.subscribe(b"t", b"u").await.unwrap();
     let t0 = tokio::time::Instant::now();
-    let got = b.poll(b"t", b"u", Some(Duration::from_secs(10)), &Shutdown::new()).await;
+    let got = b
+        .poll(b"t", b"u", Some(Duration::from_secs(10)), &Shutdown::new())
+        .await;
     assert_eq!(got.unwrap(), Polled::Empty);
     assert_eq!(t0.elapsed(), Duration::from_secs(10));
 }
@@ -99,7 +110,10 @@ async fn long_poll_ends_on_stop_and_unsubscribe() {
     let stop = Shutdown::new();
     let (b2, s2) = (b.clone(), stop.clone());
     let t0 = tokio::time::Instant::now();
-    let w = tokio::spawn(async move { b2.poll(b"t", b"u", Some(Duration::from_secs(10)), &s2).await });
+    let w = tokio::spawn(async move {
+        b2.poll(b"t", b"u", Some(Duration::from_secs(10)), &s2)
+            .await
+    });
     tokio::time::sleep(Duration::from_secs(1)).await;
     stop.trigger();
     assert_eq!(w.await.unwrap().unwrap(), Polled::Empty);
@@ -107,7 +121,8 @@ async fn long_poll_ends_on_stop_and_unsubscribe() {
 
     let b2 = b.clone();
     let w = tokio::spawn(async move {
-        b2.poll(b"t", b"u", Some(Duration::from_secs(10)), &Shutdown::new()).await
+        b2.poll(b"t", b"u", Some(Duration::from_secs(10)), &Shutdown::new())
+            .await
     });
     tokio::time::sleep(Duration::from_secs(1)).await;
     b.unsubscribe(b"t", b"u").await.unwrap();

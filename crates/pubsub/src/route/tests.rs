@@ -13,7 +13,9 @@ fn sub(t: &[u8], u: &[u8]) -> Option<Target> {
 fn paths() {
     assert_eq!(parse_path("/news"), Some(Target::Topic(b"news".to_vec())));
     assert_eq!(parse_path("/news/ann"), sub(b"news", b"ann"));
-    for bad in ["", "/", "//", "/a/", "/a//", "//a", "/a/b/c", "/a/b/", "news", "/%", "/a/%G0"] {
+    for bad in [
+        "", "/", "//", "/a/", "/a//", "//a", "/a/b/c", "/a/b/", "news", "/%", "/a/%G0",
+    ] {
         assert_eq!(parse_path(bad), None, "{bad:?}");
     }
 }

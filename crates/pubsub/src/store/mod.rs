@@ -62,8 +62,7 @@ pub trait Store: Send + Sync + 'static {
     fn subscribe(&self, topic: &[u8], user: &[u8]) -> impl Future<Output = Result<()>> + Send;
 
     /// Unsubscribe, dropping the user's pending messages. `false` if not subscribed.
-    fn unsubscribe(&self, topic: &[u8], user: &[u8])
-        -> impl Future<Output = Result<bool>> + Send;
+    fn unsubscribe(&self, topic: &[u8], user: &[u8]) -> impl Future<Output = Result<bool>> + Send;
 
     /// Publish `body`; returns how many subscribers will receive it (0: nothing stored).
     fn publish(&self, topic: &[u8], body: Bytes) -> impl Future<Output = Result<u64>> + Send;

@@ -60,7 +60,14 @@ impl RedisServer {
 
     fn spawn(&mut self) {
         let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
             .arg("--dir")
             .arg(&self.dir)
             .args(&self.args)
@@ -127,7 +134,10 @@ fn wait_redis(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(20);
     // Any reply counts: with --requirepass, PING answers -NOAUTH.
     while redis_cmd(port, "PING").is_empty() {
-        assert!(Instant::now() < deadline, "redis-server on {port} did not start");
+        assert!(
+            Instant::now() < deadline,
+            "redis-server on {port} did not start"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -142,14 +152,21 @@ impl RedisCluster {
         let nodes: Vec<RedisServer> = (0..3)
             .map(|_| RedisServer::start(&["--cluster-enabled", "yes", "--appendonly", "no"]))
             .collect();
-        let addrs: Vec<String> = nodes.iter().map(|n| format!("127.0.0.1:{}", n.port)).collect();
+        let addrs: Vec<String> = nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect();
         let out = Command::new("redis-cli")
             .args(["--cluster", "create"])
             .args(&addrs)
             .args(["--cluster-replicas", "0", "--cluster-yes"])
             .output()
             .expect("redis-cli must be installed (it comes with redis-server)");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         let deadline = Instant::now() + Duration::from_secs(30);
         for n in &nodes {
             while !n.cmd("CLUSTER INFO").contains("cluster_state:ok") {
@@ -222,13 +239,27 @@ impl Http {
             .uri(format!("http://{addr}{path}"))
             .body(Full::new(Bytes::copy_from_slice(body)))
             .map_err(|e| e.to_string())?;
-        let resp = self.client.request(req).await.map_err(|e| format!("{e:?}"))?;
+        let resp = self
+            .client
+            .request(req)
+            .await
+            .map_err(|e| format!("{e:?}"))?;
         let status = resp.status().as_u16();
-        let body = resp.into_body().collect().await.map_err(|e| e.to_string())?;
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?;
         Ok((status, body.to_bytes()))
     }
 
-    pub async fn send(&self, addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, Bytes) {
+    pub async fn send(
+        &self,
+        addr: SocketAddr,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> (u16, Bytes) {
         self.try_send(addr, method, path, body).await.unwrap()
     }
 }

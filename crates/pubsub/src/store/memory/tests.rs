@@ -17,7 +17,11 @@ async fn fan_out_stores_one_copy() {
     let st = s.stats().unwrap();
     assert_eq!((st.messages, st.bytes, st.subscriptions), (1, 1000, 10_000));
     for i in 0..10_000 {
-        match s.poll(b"t", format!("u{i}").as_bytes(), None).await.unwrap() {
+        match s
+            .poll(b"t", format!("u{i}").as_bytes(), None)
+            .await
+            .unwrap()
+        {
             Polled::Message(m) => assert_eq!(m.as_ptr(), body.as_ptr()),
             other => panic!("{other:?}"),
         }
@@ -35,7 +39,10 @@ async fn byte_budget_edge() {
     s.publish(b"t", b("123456")).await.unwrap();
     s.publish(b"t", b("7890")).await.unwrap();
     assert!(matches!(s.publish(b"t", b("x")).await, Err(Error::Full(_))));
-    assert_eq!(s.poll(b"t", b"u", None).await.unwrap(), Polled::Message(b("123456")));
+    assert_eq!(
+        s.poll(b"t", b"u", None).await.unwrap(),
+        Polled::Message(b("123456"))
+    );
     s.publish(b"t", b("x")).await.unwrap();
     // No subscribers: nothing stored, so a full store still accepts it.
     assert_eq!(s.publish(b"other", b("0123456789abc")).await.unwrap(), 0);
@@ -60,5 +67,7 @@ async fn watch_then_publish_wakes() {
     let w = s.watch(b"t");
     assert_eq!(s.poll(b"t", b"u", None).await.unwrap(), Polled::Empty);
     s.publish(b"t", b("m")).await.unwrap();
-    tokio::time::timeout(Duration::from_secs(5), w).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(5), w)
+        .await
+        .unwrap();
 }

@@ -137,7 +137,13 @@ mod tests {
         assert_eq!(t.poll(b"a").unwrap().0, None);
         assert_eq!(t.messages(), 2);
         let (_, f) = t.poll(b"b").unwrap();
-        assert_eq!(f, Freed { messages: 1, bytes: 1 });
+        assert_eq!(
+            f,
+            Freed {
+                messages: 1,
+                bytes: 1
+            }
+        );
         let (_, f) = t.poll(b"b").unwrap();
         assert_eq!(f.messages, 1);
         assert_eq!(t.messages(), 0);

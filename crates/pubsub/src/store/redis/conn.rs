@@ -71,7 +71,10 @@ pub(crate) async fn connect(urls: &[String], timeout: Duration) -> Result<Connec
                     .set_response_timeout(timeout),
             )
             .await?;
-        redis::cmd("INFO").arg("cluster").query_async::<String>(&mut c).await
+        redis::cmd("INFO")
+            .arg("cluster")
+            .query_async::<String>(&mut c)
+            .await
     };
     let info = bounded(timeout, probe).await.map_err(|e| match e {
         Bounded::Timeout => unreachable_after(timeout),
@@ -94,7 +97,11 @@ pub(crate) async fn connect(urls: &[String], timeout: Duration) -> Result<Connec
             .set_number_of_retries(2)
             .set_factor(50)
             .set_max_delay(500);
-        Conn::Single(ConnectionManager::new_with_config(first, cfg).await.map_err(fail)?)
+        Conn::Single(
+            ConnectionManager::new_with_config(first, cfg)
+                .await
+                .map_err(fail)?,
+        )
     };
     Ok(Connected {
         conn,
@@ -188,11 +195,17 @@ mod tests {
     /// Passwords are found with and without a user name, and only there.
     #[test]
     fn passwords_in_urls() {
-        assert_eq!(password_of("redis://:s3cret@h:1/0").as_deref(), Some("s3cret"));
+        assert_eq!(
+            password_of("redis://:s3cret@h:1/0").as_deref(),
+            Some("s3cret")
+        );
         assert_eq!(password_of("redis://me:p@ss@h:1").as_deref(), Some("p@ss"));
         assert_eq!(password_of("redis://h:1"), None);
         assert_eq!(password_of("redis://me@h:1"), None);
-        assert_eq!(password_of("rediss://u:pw@h/0?x=a@b").as_deref(), Some("pw"));
+        assert_eq!(
+            password_of("rediss://u:pw@h/0?x=a@b").as_deref(),
+            Some("pw")
+        );
     }
 
     /// A URL that does not parse is a config error without the password in it.
@@ -202,6 +215,9 @@ mod tests {
             panic!("connected to a bad URL");
         };
         let t = e.to_string();
-        assert!(matches!(e, Error::Config(_)) && !t.contains("hunter2"), "{t}");
+        assert!(
+            matches!(e, Error::Config(_)) && !t.contains("hunter2"),
+            "{t}"
+        );
     }
 }

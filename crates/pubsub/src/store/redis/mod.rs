@@ -90,7 +90,9 @@ impl RedisStore {
 fn int(v: &Value) -> Result<i64> {
     match v {
         Value::Int(i) => Ok(*i),
-        other => Err(Error::Protocol(format!("expected an integer, got {other:?}"))),
+        other => Err(Error::Protocol(format!(
+            "expected an integer, got {other:?}"
+        ))),
     }
 }
 
@@ -103,17 +105,23 @@ impl Store for RedisStore {
     }
 
     async fn unsubscribe(&self, topic: &[u8], user: &[u8]) -> Result<bool> {
-        let v = self.run(&scripts::UNSUBSCRIBE_SCRIPT, topic, &[user]).await?;
+        let v = self
+            .run(&scripts::UNSUBSCRIBE_SCRIPT, topic, &[user])
+            .await?;
         Ok(int(&v)? == 1)
     }
 
     async fn publish(&self, topic: &[u8], body: Bytes) -> Result<u64> {
-        let v = self.run(&scripts::PUBLISH_SCRIPT, topic, &[&body, topic]).await?;
+        let v = self
+            .run(&scripts::PUBLISH_SCRIPT, topic, &[&body, topic])
+            .await?;
         Ok(int(&v)?.max(0) as u64)
     }
 
     async fn poll(&self, topic: &[u8], user: &[u8], waiting: Option<Duration>) -> Result<Polled> {
-        let ttl = waiting.map_or(0, |w| (w + MARKER_SLACK).as_millis()).to_string();
+        let ttl = waiting
+            .map_or(0, |w| (w + MARKER_SLACK).as_millis())
+            .to_string();
         match self
             .run(&scripts::POLL_SCRIPT, topic, &[user, ttl.as_bytes()])
             .await?

@@ -28,14 +28,17 @@ use tokio::sync::Notify;
 use super::keys::WAKE_CHANNEL;
 use crate::error::redact;
 
-/// Topics with local long polls: name -> (its notify, number of watchers).
+/// Topic name -> (its notify, number of watchers).
+type Registry = HashMap<Vec<u8>, (Arc<Notify>, usize)>;
+
+/// Topics with local long polls.
 #[derive(Debug, Default)]
 pub(crate) struct Wakers {
-    map: Mutex<HashMap<Vec<u8>, (Arc<Notify>, usize)>>,
+    map: Mutex<Registry>,
 }
 
 impl Wakers {
-    fn lock(&self) -> MutexGuard<'_, HashMap<Vec<u8>, (Arc<Notify>, usize)>> {
+    fn lock(&self) -> MutexGuard<'_, Registry> {
         // Short sections that cannot panic; a poisoned map is still consistent.
         self.map.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -43,7 +43,7 @@ fn loaded() -> &'static Result<Gazetteer, (usize, String)> {
 }
 
 impl Gazetteer {
-    /// The embedded gazetteer, decoded and indexed on the first call (about 0.35 s), shared
+    /// The embedded gazetteer, decoded and indexed on the first call (about 0.4 s), shared
     /// by every [`crate::Places`] in the process.
     ///
     /// # Errors

@@ -1,0 +1,367 @@
+#!/usr/bin/env python3
+"""Benchmark `herd pubsub` and write the pub/sub section of docs/benchmarks.md.
+
+Server and load are pinned to different cores (taskset). Side-by-side comparisons alternate
+their runs in one sitting and compare medians. Traffic goes only to 127.0.0.1. Needs:
+wrk, redis-server (with redis-benchmark), python3, and release builds:
+
+    cargo build --release -p herd-cli -p pubsub --examples
+
+Usage: bench/pubsub.py [--quick]     (--quick: 3 s runs, for a smoke test)
+Sections: mix (memory store vs the constant-body baseline), fan-out (1/100/10,000
+subscribers, memory and Redis), redis (one node vs redis-benchmark running the same
+scripts, and four nodes), latency (publish to long-poll delivery), memory (per message).
+"""
+from benchlib import wait_port
+import datetime, http.client, os, platform, re, statistics, subprocess, sys, tempfile, threading, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+REL = os.path.join(ROOT, "target", "release")
+HERD = os.path.join(REL, "herd")
+BASELINE = os.path.join(REL, "examples", "constant_body")
+SCRIPTS = os.path.join(REL, "examples", "scripts")
+QUICK = "--quick" in sys.argv
+SECS = 3 if QUICK else 10
+CORE_A, CORE_B = "0", "1"
+rows = []  # (section, what, result, command)
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw).stdout
+
+
+def start(cmd, port, cpu):
+    p = subprocess.Popen(["taskset", "-c", cpu, *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port)
+    time.sleep(0.3)
+    return p
+
+
+def stop(p):
+    p.terminate()
+    try:
+        p.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+
+
+def cpu_secs(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        parts = f.read().rsplit(")", 1)[1].split()
+    return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+
+
+def wrk(port, script, env=None, conns=50, threads=1, cpu=CORE_B, path="/", secs=None, watch=()):
+    """Run wrk; return (requests/s, p99 ms, shown command, cores used by each watched pid)."""
+    secs = secs or SECS
+    args = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{secs}s", "--latency", "-s", script,
+            f"http://127.0.0.1:{port}{path}"]
+    before = [cpu_secs(p) for p in watch]
+    out = subprocess.run(["taskset", "-c", cpu, *args], check=True, text=True, capture_output=True,
+                         env={**os.environ, **(env or {})}).stdout
+    cores = [(cpu_secs(p) - b) / secs for p, b in zip(watch, before)]
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    m = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    p99 = float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)] if m else float("nan")
+    shown = " ".join(f"{k}={v}" for k, v in (env or {}).items())
+    shown = (shown + " " if shown else "") + " ".join(["taskset", "-c", cpu, *args]).replace(BENCH, "bench")
+    return rps, p99, shown, cores
+
+
+class Http:
+    """A keep-alive client for set-up steps."""
+
+    def __init__(self, port):
+        self.c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def send(self, method, path, body=b""):
+        self.c.request(method, path, body=body)
+        r = self.c.getresponse()
+        return r.status, r.read()
+
+
+def metrics(port):
+    _, text = Http(port).send("GET", "/metrics")
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+) (\d+)$", text.decode(), re.M)}
+
+
+def pubsub(port, store="memory", cpu=CORE_A):
+    cmd = [HERD, "pubsub", "--listen", f"127.0.0.1:{port}", "--store", store]
+    return start(cmd, port, cpu), "taskset -c " + cpu + " herd pubsub --store " + store
+
+
+def redis_server(port, cpu=CORE_A):
+    d = tempfile.mkdtemp(prefix="bench-redis-")
+    return start(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                  "--appendonly", "no", "--dir", d], port, cpu)
+
+
+def redis_cli(port, *args):
+    return sh(["redis-cli", "-p", str(port), *args]).strip()
+
+
+def fmt(n):
+    return f"{n:,.0f}"
+
+
+# === mix: memory store vs the constant-body baseline ===
+
+def mix_vs_baseline():
+    p, shown = pubsub(18099)
+    h = Http(18099)
+    for i in range(50):
+        h.send("POST", f"/mix{i}/u")
+    base = start([BASELINE, "127.0.0.1:18098"], 18098, CORE_A)
+    script = os.path.join(BENCH, "pubsub_mix.lua")
+    runs = {"base": [], "pubsub": []}
+    cmds = {}
+    for _ in range(3):
+        for name, port, pid in (("base", 18098, base.pid), ("pubsub", 18099, p.pid)):
+            rps, p99, cmd, cores = wrk(port, script, watch=[pid])
+            runs[name].append((rps, p99, cores[0]))
+            cmds[name] = cmd
+    m = metrics(18099)
+    stop(base)
+    stop(p)
+    med = {k: statistics.median(r[0] for r in v) for k, v in runs.items()}
+    ratio = med["pubsub"] / med["base"]
+    status = {s: m.get(f'pubsub_responses_total{{status="{s}"}}', 0) for s in (200, 204)}
+    for name, label, server in (("base", "constant-body baseline (hyper on netkit)", "taskset -c 0 target/release/examples/constant_body"),
+                                ("pubsub", "herd pubsub, memory store", shown)):
+        r = runs[name]
+        rows.append(("mix", f"publish+poll mix, 50 connections, one core: {label}",
+                     f"{fmt(med[name])} req/s (runs: {', '.join(fmt(x[0]) for x in r)}); p99 {statistics.median(x[1] for x in r):.2f} ms; server used {statistics.median(x[2] for x in r):.2f} cores"
+                     + (f"; **{ratio:.2f}x the baseline**; answers 200: {fmt(status[200])}, 204: {fmt(status[204])}" if name == "pubsub" else ""),
+                     f"`{server}`; `{cmds[name]}`"))
+
+
+# === fan-out: publish/s and poll/s with 1, 100, 10,000 subscribers ===
+
+def fanout(store_name):
+    if store_name == "redis":
+        rp = redis_server(16379, CORE_A)
+        store = "redis://127.0.0.1:16379"
+    else:
+        rp, store = None, "memory"
+    secs = 3 if QUICK else 5
+    ops = os.path.join(BENCH, "pubsub_ops.lua")
+    for fan in (1, 100, 10_000):
+        p, shown = pubsub(18099, store, CORE_A)
+        h = Http(18099)
+        for j in range(fan):
+            h.send("POST", f"/fan/u{j}")
+        pub, _, pcmd, _ = wrk(18099, ops, {"OP": "publish", "TOPIC": "fan"}, secs=secs)
+        poll, _, qcmd, _ = wrk(18099, ops, {"OP": "poll", "TOPIC": "fan", "USERS": str(fan)}, secs=secs)
+        m = metrics(18099)
+        delivered = m.get("pubsub_delivered_total", 0)
+        empty = m.get('pubsub_responses_total{status="204"}', 0)
+        stop(p)
+        if rp:
+            redis_cli(16379, "FLUSHALL")
+        rows.append(("fanout", f"{store_name} store, {fan:,} subscriber(s) per topic",
+                     f"publish {fmt(pub)}/s (each stored for {fan:,}); poll {fmt(poll)}/s ({fmt(delivered)} messages delivered, {fmt(empty)} empty)",
+                     f"`{shown}`; `{pcmd}`; `{qcmd}`"))
+    if rp:
+        stop(rp)
+
+
+# === Redis: one node vs redis-benchmark on the same scripts; four nodes ===
+
+def shas():
+    return dict(line.split() for line in sh([SCRIPTS]).splitlines())
+
+
+def redis_section():
+    rport = 16379
+    rp = redis_server(rport, CORE_A)
+    store = f"redis://127.0.0.1:{rport}"
+    p, shown = pubsub(18099, store, CORE_B)
+    h = Http(18099)
+    h.send("POST", "/rb/u")
+    ops = os.path.join(BENCH, "pubsub_ops.lua")
+    keys = [f"ps:{{rb}}:{k}" for k in "snmrw"]
+    sha = shas()
+    n = 100_000 if QUICK else 300_000
+    res = {}
+    for op, args in (("publish", ["x" * 64, "rb"]), ("poll", ["u", "0"])):
+        env = {"OP": op, "TOPIC": "rb", "USERS": "1"}
+        if op == "poll":
+            env["USERS"] = "1"
+        rps, p99, cmd, cores = wrk(18099, ops, env, cpu=CORE_A, watch=[p.pid, rp.pid])
+        bench_cmd = ["redis-benchmark", "-p", str(rport), "-c", "50", "-n", str(n), "--csv",
+                     "EVALSHA", sha[op], "5", *keys, *args]
+        out = sh(["taskset", "-c", CORE_B, *bench_cmd])
+        rb = float(out.strip().splitlines()[-1].split(",")[1].strip('"'))
+        res[op] = (rps, rb)
+        shown_b = " ".join(["taskset", "-c", CORE_B, "redis-benchmark", "-p", str(rport), "-c", "50", "-n", str(n), "--csv",
+                            "EVALSHA", f"<{op} sha>", "5", *keys, *([ "<64 x>", "rb"] if op == "publish" else args)])
+        rows.append(("redis", f"{op}, one node (node on core 1; Redis and wrk on core 0) vs redis-benchmark on the same script and keys",
+                     f"node {fmt(rps)}/s (p99 {p99:.2f} ms; node used {cores[0]:.2f} cores, Redis {cores[1]:.2f}); redis-benchmark {fmt(rb)}/s; **node = {rps / rb:.0%} of redis-benchmark**",
+                     f"`{shown}`; `{cmd}`; `{shown_b}`"))
+    m = metrics(18099)
+    ok, empty = (m.get('pubsub_responses_total{status="%d"}' % s, 0) for s in (200, 204))
+    rows.append(("redis", "answers in the one-node runs", f"200: {fmt(ok)}, 204: {fmt(empty)}", "(from /metrics)"))
+    stop(p)
+    redis_cli(rport, "FLUSHALL")
+    # Four nodes on core 1, Redis and wrk on core 0, the mix spread over the nodes.
+    ports = [18101, 18102, 18103, 18104]
+    nodes = [pubsub(pt, store, CORE_B)[0] for pt in ports]
+    h = Http(ports[0])
+    for i in range(50):
+        h.send("POST", f"/mix{i}/u")
+    script = os.path.join(BENCH, "pubsub_mix.lua")
+    env = {"PORTS": ",".join(map(str, ports))}
+    rps, p99, cmd, cores = wrk(ports[0], script, env, threads=4, cpu=CORE_A, watch=[*(x.pid for x in nodes), rp.pid])
+    for x in nodes:
+        stop(x)
+    rows.append(("redis", "publish+poll mix over four nodes (all four on core 1; Redis and wrk on core 0)",
+                 f"{fmt(rps)} req/s; p99 {p99:.2f} ms; nodes used {sum(cores[:4]):.2f} cores together, Redis {cores[4]:.2f}",
+                 f"`4 x taskset -c 1 herd pubsub --store {store} --listen 127.0.0.1:1810N`; `{cmd}`"))
+    stop(rp)
+
+
+# === latency: publish to long-poll delivery ===
+
+def latency(store_name):
+    rp = redis_server(16379, CORE_A) if store_name == "redis" else None
+    store = "redis://127.0.0.1:16379" if rp else "memory"
+    p, shown = pubsub(18099, store, CORE_A)
+    Http(18099).send("POST", "/lat/u")
+    count, rate = (1000, 500) if QUICK else (5000, 500)
+    lat = []
+
+    def reader():
+        h = Http(18099)
+        while len(lat) < count:
+            s, body = h.send("GET", "/lat/u?wait=10s")
+            if s == 200:
+                lat.append((time.perf_counter_ns() - int(body)) / 1e6)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    h = Http(18099)
+    t0 = time.perf_counter()
+    for i in range(count):
+        due = t0 + i / rate
+        while time.perf_counter() < due:
+            time.sleep(max(0, due - time.perf_counter()))
+        h.send("POST", "/lat", str(time.perf_counter_ns()).encode())
+    t.join(timeout=60)
+    stop(p)
+    if rp:
+        stop(rp)
+    lat.sort()
+    q = lambda f: lat[min(len(lat) - 1, int(f * len(lat)))]
+    rows.append(("latency", f"publish -> long-poll delivery, {store_name} store, {rate}/s, one subscriber",
+                 f"p50 {q(0.5):.3f} ms, p99 {q(0.99):.3f} ms, max {lat[-1]:.3f} ms ({len(lat)} of {count} delivered)",
+                 f"`{shown}`; `taskset -c 1 bench/pubsub.py` (latency section: Python publisher and `?wait=10s` reader)"))
+
+
+# === memory per queued message ===
+
+def pipeline_publish(port, path, body, n):
+    """Publish n times on one connection, 256 requests in flight at a time."""
+    import socket
+    s = socket.create_connection(("127.0.0.1", port))
+    req = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
+    want = b"HTTP/1.1 200 OK"
+    done, buf = 0, b""
+    while done < n:
+        k = min(256, n - done)
+        s.sendall(req * k)
+        got = 0
+        while got < k:
+            buf += s.recv(1 << 20)
+            got_now = buf.count(want)
+            if got_now >= k:
+                buf = b""
+                got = k
+        done += k
+    s.close()
+
+
+def memory_section():
+    p, shown = pubsub(18099, "memory", CORE_A)
+    Http(18099).send("POST", "/mem/u")
+    n = 50_000 if QUICK else 200_000
+    r0 = rss_kib(p.pid)
+    pipeline_publish(18099, "/mem", b"x" * 64, n)
+    r1 = rss_kib(p.pid)
+    m = metrics(18099)
+    stop(p)
+    rows.append(("memory", f"memory store, one subscriber, {n:,} queued 64-byte messages",
+                 f"RSS +{(r1 - r0) / 1024:.1f} MiB = {(r1 - r0) * 1024 / n:.0f} bytes per message; stored {fmt(m['pubsub_messages_stored'])} messages, {fmt(m['pubsub_message_bytes_stored'])} body bytes",
+                 f"`{shown}`; bench/pubsub.py memory section (pipelined POSTs, RSS from /proc)"))
+    p, shown = pubsub(18099, "memory", CORE_A)
+    h = Http(18099)
+    for j in range(10_000):
+        h.send("POST", f"/wide/u{j}")
+    r0 = rss_kib(p.pid)
+    pipeline_publish(18099, "/wide", b"y" * 10240, 1000)
+    r1 = rss_kib(p.pid)
+    m = metrics(18099)
+    stop(p)
+    rows.append(("memory", "memory store, 10,000 subscribers, 1,000 queued 10 KiB messages (10,000,000 deliveries pending)",
+                 f"RSS +{(r1 - r0) / 1024:.1f} MiB; stored {fmt(m['pubsub_messages_stored'])} messages, {fmt(m['pubsub_message_bytes_stored'])} body bytes: **each body once** (a copy per subscriber would be {10_000 * 1000 * 10240 / 2**30:.0f} GiB)",
+                 f"`{shown}`; bench/pubsub.py memory section"))
+    rp = redis_server(16379, CORE_A)
+    p, shown = pubsub(18099, "redis://127.0.0.1:16379", CORE_B)
+    Http(18099).send("POST", "/mem/u")
+    used = lambda: int(re.search(r"used_memory:(\d+)", redis_cli(16379, "INFO", "memory")).group(1))
+    u0 = used()
+    pipeline_publish(18099, "/mem", b"x" * 64, n)
+    u1 = used()
+    stop(p)
+    stop(rp)
+    rows.append(("memory", f"Redis store, one subscriber, {n:,} queued 64-byte messages",
+                 f"Redis used_memory +{(u1 - u0) / 2**20:.1f} MiB = {(u1 - u0) / n:.0f} bytes per message",
+                 f"`{shown}`; `redis-cli INFO memory` before and after"))
+
+
+SECTIONS = {
+    "mix": ("Memory store vs the constant-body baseline", mix_vs_baseline),
+    "fanout": ("Fan-out: 1, 100 and 10,000 subscribers per topic", lambda: (fanout("memory"), fanout("redis"))),
+    "redis": ("Redis store: one node vs redis-benchmark, and four nodes", redis_section),
+    "latency": ("Publish to delivery with long polls", lambda: (latency("memory"), latency("redis"))),
+    "memory": ("Memory per queued message", memory_section),
+}
+
+
+def write(path):
+    cpu = re.search(r"model name\s*:\s*(.*)", open("/proc/cpuinfo").read())
+    commit = sh(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).strip()
+    out = ["<!-- pubsub:begin (generated by bench/pubsub.py; rerun it, do not edit) -->",
+           "## Pub/sub", "",
+           f"- Machine: {os.cpu_count()} cores ({cpu.group(1).strip() if cpu else platform.machine()}), Linux {platform.release()}",
+           f"- Date: {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC; commit {commit}; {SECS} s per wrk run",
+           "- Method: see docs/pubsub.md#performance; cores named in each row (taskset).", ""]
+    for key, (title, _) in SECTIONS.items():
+        sect = [r for r in rows if r[0] == key]
+        if not sect:
+            continue
+        out += [f"### {title}", "", "| what | result | command |", "|---|---|---|"]
+        out += [f"| {w} | {r} | {c} |" for _, w, r, c in sect]
+        out.append("")
+    out.append("<!-- pubsub:end -->")
+    block = "\n".join(out) + "\n"
+    text = open(path).read() if os.path.exists(path) else ""
+    if "<!-- pubsub:begin" in text:
+        text = re.sub(r"<!-- pubsub:begin.*?<!-- pubsub:end -->\n?", lambda _: block, text, flags=re.S)
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    open(path, "w").write(text)
+    print(block)
+
+
+if __name__ == "__main__":
+    wanted = [a for a in sys.argv[1:] if not a.startswith("--")] or list(SECTIONS)
+    for name in wanted:
+        print(f"== {name}", file=sys.stderr)
+        SECTIONS[name][1]()
+    write(os.path.join(ROOT, "docs", "benchmarks.md"))

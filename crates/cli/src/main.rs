@@ -29,18 +29,30 @@ enum Command {
     Node(cmd::node::Args),
     /// Run an HTTP publish/subscribe node (memory store, or Redis for a cluster).
     Pubsub(Box<cmd::pubsub::Args>),
+    /// Run the caching HTTP relay in front of a slow or flaky JSON API.
+    Relay(Box<cmd::relay::Args>),
+    /// Serve the bundled lunch-menu API (the relay's local upstream).
+    MenuApi(cmd::menu_api::Args),
+    /// List restaurants behind a relay, or one restaurant's dishes.
+    Dishes(cmd::dishes::Args),
     /// Generate HTTP or herd-protocol load and report honest latency percentiles.
     Load(Box<cmd::load::Args>),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    // The relay sets up its own non-blocking log writer (its access log is on the hot path).
+    if !matches!(cli.command, Command::Relay(_)) {
+        init_tracing();
+    }
     let result = match cli.command {
         Command::Up(a) => cmd::up::run(a),
         Command::Node(a) => cmd::node::run(a),
         Command::Load(a) => cmd::load::run(*a),
         Command::Pubsub(a) => cmd::pubsub::run(*a),
+        Command::Relay(a) => cmd::relay::run(*a),
+        Command::MenuApi(a) => cmd::menu_api::run(a),
+        Command::Dishes(a) => cmd::dishes::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

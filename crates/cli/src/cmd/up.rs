@@ -17,6 +17,12 @@ use super::herd_file::{self, HerdArgs};
 pub(crate) struct Args {
     #[command(flatten)]
     herd: HerdArgs,
+    /// Where the caching relay (in front of the bundled menu API) listens.
+    #[arg(long, default_value = "127.0.0.1:8000", value_name = "ADDR")]
+    relay_listen: std::net::SocketAddr,
+    /// Where the bundled menu API listens (0 for any free port).
+    #[arg(long, default_value = "127.0.0.1:8001", value_name = "ADDR")]
+    menu_listen: std::net::SocketAddr,
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
@@ -28,6 +34,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     rt.block_on(async move {
         let mut sup = Supervisor::new();
         herd_nodes(&mut sup, &args.herd, &mut file, &secret, &places)?;
+        relay_services(&mut sup, args.relay_listen, args.menu_listen)?;
         let stop = Shutdown::new();
         let started = sup.start(&stop).await?;
         print!("{}", started.table("detail"));
@@ -82,5 +89,60 @@ fn herd_nodes(
             },
         ));
     }
+    Ok(())
+}
+
+/// The bundled menu API and a caching relay in front of it. The menu API's listener is
+/// bound first so the relay's upstream is its real address (port 0 works).
+fn relay_services(
+    sup: &mut Supervisor,
+    relay_listen: std::net::SocketAddr,
+    menu_listen: std::net::SocketAddr,
+) -> anyhow::Result<()> {
+    let menu = std::net::TcpListener::bind(menu_listen).with_context(|| {
+        format!("menu-api could not start: cannot listen on {menu_listen} (is another herd up running?)")
+    })?;
+    let upstream = format!("http://{}/api", menu.local_addr()?);
+    sup.add(ServiceSpec::bound(
+        "menu-api",
+        "menu",
+        menu,
+        "bundled lunch menus",
+        move |listener, sd: Shutdown| async move {
+            let run: Running = Box::pin(async move {
+                relay::menu::run(listener, relay::menu::MenuConfig::default(), async move {
+                    sd.cancelled().await
+                })
+                .await
+                .map_err(BoxError::from)
+            });
+            Ok::<_, BoxError>(run)
+        },
+    ));
+    let relay_l = std::net::TcpListener::bind(relay_listen).with_context(|| {
+        format!(
+            "relay could not start: cannot listen on {relay_listen} (is another herd up running?)"
+        )
+    })?;
+    let detail = format!("upstream {upstream}");
+    let cfg = relay::RelayConfig {
+        upstreams: vec![upstream],
+        ..relay::RelayConfig::default()
+    };
+    sup.add(ServiceSpec::bound(
+        "relay",
+        "relay",
+        relay_l,
+        detail,
+        move |listener, sd: Shutdown| async move {
+            let relay = relay::Relay::new(cfg).await?;
+            let run: Running = Box::pin(async move {
+                relay::server::serve(relay, listener, None, async move { sd.cancelled().await })
+                    .await;
+                Ok(())
+            });
+            Ok::<_, BoxError>(run)
+        },
+    ));
     Ok(())
 }

@@ -5,7 +5,7 @@ Server and load are pinned to different cores (taskset). Side-by-side comparison
 their runs in one sitting and compare medians. Traffic goes only to 127.0.0.1. Needs:
 wrk, redis-server (with redis-benchmark), python3, and release builds:
 
-    cargo build --release -p herd-cli -p pubsub --examples
+    cargo build --release -p herd-cli && cargo build --release -p pubsub --examples
 
 Usage: bench/pubsub.py [--quick]     (--quick: 3 s runs, for a smoke test)
 Sections: mix (memory store vs the constant-body baseline), fan-out (1/100/10,000

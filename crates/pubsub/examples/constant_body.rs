@@ -17,7 +17,9 @@ use hyper::{Request, Response};
 async fn answer(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     // Read the body as pub/sub does, so both servers do the same HTTP work.
     let _ = req.into_body().collect().await;
-    Ok(Response::new(Full::new(Bytes::from_static(b"constant body"))))
+    Ok(Response::new(Full::new(Bytes::from_static(
+        b"constant body",
+    ))))
 }
 
 fn main() -> std::io::Result<()> {
@@ -30,9 +32,14 @@ fn main() -> std::io::Result<()> {
         println!("constant body on {}", listener.local_addr()?);
         let stop = netkit::Shutdown::new();
         stop.trigger_on(netkit::signal::ctrl_c_or_term());
-        netkit::serve(listener, netkit::Limits::default(), stop, |conn| async move {
-            netkit::serve_http(conn, hyper::service::service_fn(answer)).await;
-        })
+        netkit::serve(
+            listener,
+            netkit::Limits::default(),
+            stop,
+            |conn| async move {
+                netkit::serve_http(conn, hyper::service::service_fn(answer)).await;
+            },
+        )
         .await;
         Ok(())
     })

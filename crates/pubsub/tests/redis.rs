@@ -202,3 +202,34 @@ async fn password_never_in_errors() {
         .contains("s3cretpw"));
     let _ = Polled::Empty;
 }
+
+/// Redis full (`maxmemory`, no eviction): publishes get 503, while reads still work and
+/// free room, after which publishing succeeds again.
+#[tokio::test]
+async fn redis_full_is_503_and_drains() {
+    let redis = RedisServer::start(&["--maxmemory", "3mb", "--maxmemory-policy", "noeviction"]);
+    let n = node_with(Config {
+        store: StoreConfig::Redis(vec![redis.url()]),
+        ..Config::for_test()
+    })
+    .await;
+    let (h, a) = (Http::default(), n.addr);
+    assert_eq!(h.send(a, "POST", "/f/u", b"").await.0, 200);
+    let body = vec![b'z'; 256 * 1024];
+    let mut stored = 0;
+    let status = loop {
+        let s = h.send(a, "POST", "/f", &body).await.0;
+        if s != 200 || stored > 40 {
+            break s;
+        }
+        stored += 1;
+    };
+    assert_eq!(status, 503, "after {stored} publishes");
+    assert!(stored > 0);
+    for _ in 0..stored {
+        let (s, b) = h.send(a, "GET", "/f/u", b"").await;
+        assert_eq!((s, b.len()), (200, body.len()));
+    }
+    assert_eq!(h.send(a, "GET", "/f/u", b"").await.0, 204);
+    assert_eq!(h.send(a, "POST", "/f", &body).await.0, 200);
+}

@@ -76,8 +76,22 @@ release(c)
 return {body}
 "#;
 
+/// Reads and unsubscribes free memory, so they must run even when Redis is over its
+/// `maxmemory` (publishes and subscribes are refused then, and answered 503): otherwise a
+/// full Redis could never be drained. Shebang flags need Redis 7.
+const ALLOW_OOM: &str = "#!lua flags=allow-oom\n";
+
+fn text(body: &str) -> String {
+    let shebang = if body == POLL || body == UNSUBSCRIBE {
+        ALLOW_OOM
+    } else {
+        ""
+    };
+    format!("{shebang}{PRELUDE}{body}")
+}
+
 fn script(body: &str) -> Script {
-    Script::new(&format!("{PRELUDE}{body}"))
+    Script::new(&text(body))
 }
 
 /// The subscribe script.
@@ -93,10 +107,10 @@ pub static POLL_SCRIPT: LazyLock<Script> = LazyLock::new(|| script(POLL));
 /// and the benchmark, which loads the very same scripts into `redis-benchmark`.
 pub fn sources() -> [(&'static str, String); 4] {
     [
-        ("subscribe", format!("{PRELUDE}{SUBSCRIBE}")),
-        ("unsubscribe", format!("{PRELUDE}{UNSUBSCRIBE}")),
-        ("publish", format!("{PRELUDE}{PUBLISH}")),
-        ("poll", format!("{PRELUDE}{POLL}")),
+        ("subscribe", text(SUBSCRIBE)),
+        ("unsubscribe", text(UNSUBSCRIBE)),
+        ("publish", text(PUBLISH)),
+        ("poll", text(POLL)),
     ]
 }
 

@@ -303,3 +303,60 @@ fn kill_one_node_mid_load() {
     }
     drop(nodes);
 }
+
+/// `herd up` starts pub/sub (memory store) beside the other services, lists it in its
+/// table, serves the contract, and stops on SIGTERM.
+#[test]
+fn herd_up_serves_pubsub() {
+    let (node, port) = (free_port(), free_port());
+    let conf = tempdir::Dir::new("pubsub-up");
+    let file = conf.0.join("herd.toml");
+    std::fs::write(
+        &file,
+        format!("[servers]\nSolo = \"127.0.0.1:{node}\"\n[herd]\nsecret = \"t\"\n"),
+    )
+    .unwrap();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = Command::new(HERD)
+        .args(["up", "--no-log", "--config"])
+        .arg(&file)
+        .args([
+            "--relay-listen",
+            "127.0.0.1:0",
+            "--menu-listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--pubsub-listen", &listen])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let up = Proc(child);
+    let mut table = String::new();
+    loop {
+        let mut line = String::new();
+        if out.read_line(&mut line).unwrap() == 0 || line.starts_with("Ctrl-C") {
+            break;
+        }
+        table.push_str(&line);
+    }
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("pubsub") && l.contains(&listen) && l.contains("memory")),
+        "{table}"
+    );
+    let mut c = Client::new(port);
+    assert_eq!(c.send("POST", "/up/u", b"").unwrap().0, 200);
+    assert_eq!(c.send("POST", "/up", b"hi").unwrap().0, 200);
+    assert_eq!(c.send("GET", "/up/u", b"").unwrap(), (200, b"hi".to_vec()));
+    let killed = Command::new("kill")
+        .args(["-TERM", &up.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("stopped"), "{rest}");
+}

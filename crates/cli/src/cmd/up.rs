@@ -23,6 +23,9 @@ pub(crate) struct Args {
     /// Where the bundled menu API listens (0 for any free port).
     #[arg(long, default_value = "127.0.0.1:8001", value_name = "ADDR")]
     menu_listen: std::net::SocketAddr,
+    /// Where pub/sub (memory store) listens.
+    #[arg(long, default_value = "127.0.0.1:8099", value_name = "ADDR")]
+    pubsub_listen: std::net::SocketAddr,
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
@@ -35,6 +38,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         let mut sup = Supervisor::new();
         herd_nodes(&mut sup, &args.herd, &mut file, &secret, &places)?;
         relay_services(&mut sup, args.relay_listen, args.menu_listen)?;
+        sup.add(pubsub_service(args.pubsub_listen));
         let stop = Shutdown::new();
         let started = sup.start(&stop).await?;
         print!("{}", started.table("detail"));
@@ -145,4 +149,22 @@ fn relay_services(
         },
     ));
     Ok(())
+}
+
+/// One pub/sub node on the memory store, as `herd pubsub` runs by default.
+fn pubsub_service(listen: std::net::SocketAddr) -> ServiceSpec {
+    ServiceSpec::new(
+        "pubsub",
+        "pubsub",
+        listen,
+        "store memory",
+        move |listener, sd: Shutdown| async move {
+            let server = pubsub::Server::connect(pubsub::Config::default()).await?;
+            let run: Running = Box::pin(async move {
+                server.serve(listener, sd).await;
+                Ok(())
+            });
+            Ok::<_, BoxError>(run)
+        },
+    )
 }

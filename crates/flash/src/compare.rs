@@ -1,0 +1,1 @@
+//! `herd flash compare`: the load generator against every model and nginx.

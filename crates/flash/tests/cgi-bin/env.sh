@@ -1,0 +1,4 @@
+#!/bin/sh
+# Print the CGI environment, one VAR=value per line, sorted.
+printf 'Content-Type: text/plain\n\n'
+env | LC_ALL=C sort

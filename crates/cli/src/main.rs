@@ -37,6 +37,8 @@ enum Command {
     Dishes(cmd::dishes::Args),
     /// Generate HTTP or herd-protocol load and report honest latency percentiles.
     Load(Box<cmd::load::Args>),
+    /// One HTTP server on eight concurrency models; `flash compare` benchmarks them.
+    Flash(Box<cmd::flash::Args>),
 }
 
 fn main() -> std::process::ExitCode {
@@ -53,6 +55,7 @@ fn main() -> std::process::ExitCode {
         Command::Relay(a) => cmd::relay::run(*a),
         Command::MenuApi(a) => cmd::menu_api::run(a),
         Command::Dishes(a) => cmd::dishes::run(a),
+        Command::Flash(a) => cmd::flash::run(*a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -26,6 +26,9 @@ pub enum Error {
         /// Threads found.
         threads: usize,
     },
+    /// `herd flash compare` could not run a server or the load generator.
+    #[error("comparison: {0}")]
+    Compare(String),
     /// A system call failed while starting or running the server.
     #[error("{what}: {source}")]
     Io {

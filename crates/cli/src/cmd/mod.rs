@@ -1,6 +1,7 @@
 //! One module per subcommand, each with `Args` (clap) and `run(args) -> anyhow::Result<()>`.
 
 pub(crate) mod dishes;
+pub(crate) mod flash;
 mod herd_file;
 mod limits;
 pub(crate) mod load;

@@ -1,1 +1,0 @@
-//! `herd flash compare`: the load generator against every model and nginx.

@@ -3,13 +3,17 @@
 mod common;
 
 use common::{now, Herd};
+use herd_node::HerdFile;
 
 const NAMES: [&str; 5] = ["Goloman", "Hands", "Holiday", "Welsh", "Wilkes"];
 
-/// An update sent to one server reaches every server of the default topology.
+/// An update sent to one server reaches every server of the default topology by flooding
+/// alone: anti-entropy is off, and every link is up before the update is sent, so no
+/// resync on link-up can deliver it instead.
 #[tokio::test]
 async fn flooding_reaches_every_server() {
-    let herd = Herd::classic().await;
+    let herd = Herd::start_with(HerdFile::embedded().unwrap(), |c| c.anti_entropy = false).await;
+    assert!(herd.linked().await, "links never came up");
     let reply = herd
         .send(
             "Goloman",

@@ -196,3 +196,30 @@ pub fn log_records(dir: &std::path::Path, name: &str) -> Vec<serde_json::Value> 
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect()
 }
+
+/// Open a peer link to `addr` as server `me` asking for `them`, proving `secret`: what a
+/// real dialer does, by hand, so tests can then misbehave on the link.
+pub async fn peer_link(
+    addr: SocketAddr,
+    me: &str,
+    them: &str,
+    secret: &[u8],
+) -> tokio::net::TcpStream {
+    use herd_proto::{new_nonce, parse_peer_frame, proof, PeerFrame, Role};
+    use tokio::io::AsyncWriteExt;
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let nc = new_nonce();
+    s.write_all(format!("HERD-HELLO {me} {them} {nc}\n").as_bytes())
+        .await
+        .unwrap();
+    let line = testkit::tcp::read_until(&mut s, b"\n").await.unwrap();
+    let Ok(PeerFrame::Welcome { nonce: na, .. }) = parse_peer_frame(line.trim_end().as_bytes())
+    else {
+        panic!("no welcome: {line}")
+    };
+    let p = proof(secret, Role::Connector, me, them, &nc, &na);
+    s.write_all(format!("HERD-PROOF {p}\n").as_bytes())
+        .await
+        .unwrap();
+    s
+}

@@ -8,25 +8,43 @@ use std::time::{Duration, Instant};
 
 const HERD: &str = env!("CARGO_BIN_EXE_herd");
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+/// `herd up`'s other services on free ports, so tests never collide with a running stack.
+const FREE_PORTS: [&str; 6] = [
+    "--relay-listen",
+    "127.0.0.1:0",
+    "--menu-listen",
+    "127.0.0.1:0",
+    "--pubsub-listen",
+    "127.0.0.1:0",
+];
 
-fn herd_file(names: &[&str]) -> (tempfile_path::TempPath, Vec<u16>) {
-    let ports: Vec<u16> = names.iter().map(|_| free_port()).collect();
+/// A herd file whose servers all listen on port 0: the binary binds and reports the real
+/// ports, so no test races another process for a port it picked.
+fn herd_file(names: &[&str]) -> tempfile_path::TempPath {
     let mut text = String::from("[servers]\n");
-    for (n, p) in names.iter().zip(&ports) {
-        text.push_str(&format!("{n} = \"127.0.0.1:{p}\"\n"));
+    for n in names {
+        text.push_str(&format!("{n} = \"127.0.0.1:0\"\n"));
     }
     if names.len() > 1 {
         text.push_str(&format!("[links]\n{} = [\"{}\"]\n", names[0], names[1]));
     }
     text.push_str("[herd]\nsecret = \"cli-test\"\n");
-    (tempfile_path::write(&text), ports)
+    tempfile_path::write(&text)
+}
+
+/// The first `host:port` after `after` in `text`.
+fn port_after(text: &str, after: &str) -> u16 {
+    let rest = &text[text
+        .find(after)
+        .unwrap_or_else(|| panic!("{after:?} not in {text}"))
+        + after.len()..];
+    let addr = rest
+        .split_whitespace()
+        .find(|w| w.starts_with("127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no address after {after:?} in {text}"));
+    addr.trim_end_matches(',')["127.0.0.1:".len()..]
+        .parse()
+        .unwrap()
 }
 
 /// A tiny temp-file helper (std only): removed on drop.
@@ -43,14 +61,6 @@ mod tempfile_path {
         let p = std::env::temp_dir().join(format!("herd-cli-{}-{n}.toml", std::process::id()));
         std::fs::write(&p, text).unwrap();
         TempPath(p)
-    }
-}
-
-fn wait_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nothing listens on {port}");
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -116,9 +126,11 @@ fn one_line_errors() {
 /// `herd up` prints where each server listens, serves, and exits cleanly on SIGTERM.
 #[test]
 fn up_serves_and_stops_on_sigterm() {
-    let (file, ports) = herd_file(&["Alpha", "Beta"]);
+    let file = herd_file(&["Alpha", "Beta"]);
     let mut child = Command::new(HERD)
-        .args(["up", "--no-log", "--config"])
+        .args(["up", "--no-log"])
+        .args(FREE_PORTS)
+        .arg("--config")
         .arg(&file.0)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -129,12 +141,10 @@ fn up_serves_and_stops_on_sigterm() {
     for _ in 0..3 {
         stdout.read_line(&mut table).unwrap();
     }
-    assert!(
-        table.contains(&format!("127.0.0.1:{}", ports[0])) && table.contains("Beta"),
-        "{table}"
-    );
-    wait_port(ports[1]);
-    let mut s = TcpStream::connect(("127.0.0.1", ports[1])).unwrap();
+    assert!(table.contains("Alpha") && table.contains("Beta"), "{table}");
+    let beta = port_after(&table, "Beta");
+    assert!(table.contains("linked to Alpha"), "{table}");
+    let mut s = TcpStream::connect(("127.0.0.1", beta)).unwrap();
     s.write_all(b"IAMAT cli +1+1 1.5").unwrap();
     s.shutdown(std::net::Shutdown::Write).unwrap();
     let mut answer = String::new();
@@ -163,19 +173,23 @@ fn up_serves_and_stops_on_sigterm() {
 /// `herd load --json` against a real node prints parseable JSON with the documented fields.
 #[test]
 fn load_json_against_node() {
-    let (file, ports) = herd_file(&["Solo"]);
+    let file = herd_file(&["Solo"]);
     let mut node = Command::new(HERD)
         .args(["node", "Solo", "--no-log", "--config"])
         .arg(&file.0)
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    wait_port(ports[0]);
+    let mut first = String::new();
+    BufReader::new(node.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let port = port_after(&first, "listening on");
     let out = Command::new(HERD)
         .args([
             "load",
-            &format!("herd://127.0.0.1:{}", ports[0]),
+            &format!("herd://127.0.0.1:{port}"),
             "--protocol",
             "herd",
             "-c",
@@ -197,4 +211,30 @@ fn load_json_against_node() {
     assert_eq!(v["requests"], 200);
     assert!(v["latency_ms"]["p99"].is_f64());
     assert_eq!(v["errors"]["rejected"], 0);
+}
+
+/// `herd up` with a port that is taken reports that service at once, by name and reason,
+/// and exits non-zero without printing a table.
+#[test]
+fn up_reports_a_failed_start_at_once() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let file = tempfile_path::write(&format!(
+        "[servers]\nAlpha = \"127.0.0.1:0\"\nBeta = \"127.0.0.1:{port}\"\n[herd]\nsecret = \"x\"\n"
+    ));
+    let started = Instant::now();
+    let out = Command::new(HERD)
+        .args(["up", "--no-log"])
+        .args(FREE_PORTS)
+        .arg("--config")
+        .arg(&file.0)
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("herd node Beta could not start"), "{err}");
+    assert!(err.contains(&port.to_string()), "{err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("Ctrl-C"));
 }

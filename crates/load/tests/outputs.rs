@@ -39,16 +39,15 @@ fn live_view_lines() {
             "{l}"
         );
     }
+    // Seconds count attempts by when they ended, so one may land either side of a
+    // boundary; the last, half second is shown as a rate too.
     let rate = |l: &str| -> f64 { l.split_whitespace().nth(1).unwrap().parse().unwrap() };
-    assert!(
-        (95.0..=105.0).contains(&rate(&lines[0])) && lines[0].ends_with("errors 100"),
-        "{lines:?}"
-    );
-    // The last, half second is shown as a rate too.
-    assert!(
-        (90.0..=110.0).contains(&rate(&lines[2])) && lines[2].ends_with("errors 50"),
-        "{lines:?}"
-    );
+    let errors = |l: &str| -> u64 { l.rsplit(' ').next().unwrap().parse().unwrap() };
+    for l in &lines {
+        assert!((90.0..=110.0).contains(&rate(l)), "{lines:?}");
+    }
+    assert!((48..=52).contains(&errors(&lines[2])), "{lines:?}");
+    assert_eq!(lines.iter().map(|l| errors(l)).sum::<u64>(), 250);
     assert_eq!(r.timeline.iter().map(|s| s.errors).sum::<u64>(), 250);
 }
 

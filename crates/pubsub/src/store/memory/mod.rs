@@ -117,7 +117,10 @@ impl Store for MemoryStore {
                 self.max_bytes
             )));
         }
-        let n = t.publish(body).unwrap_or(0);
+        // One copy into an allocation of its own: hyper hands the body out as a slice of
+        // its read buffer, which would otherwise stay alive (with its neighbours' bytes)
+        // as long as the slowest reader of this message, and the budget would undercount.
+        let n = t.publish(Bytes::copy_from_slice(&body)).unwrap_or(0);
         self.bytes.fetch_add(len, Ordering::Relaxed);
         self.messages.fetch_add(1, Ordering::Relaxed);
         t.notify.notify_waiters();

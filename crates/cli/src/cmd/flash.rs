@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::io::Write;
+
 use anyhow::Context;
 use flash::{Config, Model};
 use netkit::blocking::StopFlag;
@@ -176,10 +178,11 @@ fn serve(a: ServeArgs) -> anyhow::Result<()> {
         root.display()
     );
     // Forked children inherit unflushed output; flush it once, here.
-    std::io::Write::flush(&mut std::io::stdout())?;
+    std::io::stdout().flush()?;
     let stop = StopFlag::new().context("cannot create the stop flag")?;
     flash::serve(listener, config, stop)?;
-    println!("stopped");
+    // Whoever read the first line may be gone: a closed stdout must not fail the stop.
+    let _ = writeln!(std::io::stdout(), "stopped");
     Ok(())
 }
 

@@ -28,8 +28,9 @@ pub(crate) fn serve(
     signals: &mut Option<SignalGuard>,
 ) -> Result<(), Error> {
     process::ensure_single_threaded(Model::Worker)?;
-    let procs = config.workers();
-    // The connection limit split over the processes, never below one thread each.
+    // The connection limit split over the processes, never below one thread each (so
+    // the limit is rounded up to a multiple of the processes).
+    let procs = config.workers().min(shared.limits.max_connections).max(1);
     let per_proc = shared.limits.max_connections.div_ceil(procs);
     let threads = config.threads.min(per_proc).max(1);
     super::prefork::supervise(procs, stop, shared.limits.grace, |parent| {

@@ -74,13 +74,13 @@ impl ServiceSpec {
         S: FnOnce(TcpListener, Shutdown) -> Fut + Send + 'static,
         Fut: Future<Output = Result<Running, BoxError>> + Send + 'static,
     {
-        ServiceSpec {
-            kind: kind.into(),
-            name: name.into(),
-            bind: Bind::Addr(listen),
-            detail: detail.into(),
-            start: Box::new(move |l, s| Box::pin(start(l, s))),
-        }
+        Self::with_bind(
+            kind.into(),
+            name.into(),
+            Bind::Addr(listen),
+            detail.into(),
+            start,
+        )
     }
 
     /// As [`ServiceSpec::new`], on a listener the caller has already bound.
@@ -95,11 +95,25 @@ impl ServiceSpec {
         S: FnOnce(TcpListener, Shutdown) -> Fut + Send + 'static,
         Fut: Future<Output = Result<Running, BoxError>> + Send + 'static,
     {
+        Self::with_bind(
+            kind.into(),
+            name.into(),
+            Bind::Bound(listener),
+            detail.into(),
+            start,
+        )
+    }
+
+    fn with_bind<S, Fut>(kind: String, name: String, bind: Bind, detail: String, start: S) -> Self
+    where
+        S: FnOnce(TcpListener, Shutdown) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Running, BoxError>> + Send + 'static,
+    {
         ServiceSpec {
-            kind: kind.into(),
-            name: name.into(),
-            bind: Bind::Bound(listener),
-            detail: detail.into(),
+            kind,
+            name,
+            bind,
+            detail,
             start: Box::new(move |l, s| Box::pin(start(l, s))),
         }
     }

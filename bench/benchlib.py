@@ -13,3 +13,20 @@ def wait_port(port, timeout=20):
             if time.time() > deadline:
                 sys.exit(f"nothing listening on 127.0.0.1:{port}")
             time.sleep(0.05)
+
+
+def splice_section(root, title, lines):
+    """Replace the `## <title>...` section of docs/benchmarks.md with `lines` (or insert it
+    before the closing "## Reading" notes), leaving every other section as it is."""
+    import os
+    path = os.path.join(root, "docs", "benchmarks.md")
+    doc = open(path).read().splitlines()
+    start = next((i for i, l in enumerate(doc) if l.startswith(f"## {title}")), None)
+    if start is None:
+        start = next((i for i, l in enumerate(doc) if l.startswith("## Reading")), len(doc))
+        end = start
+    else:
+        end = next((i for i in range(start + 1, len(doc)) if doc[i].startswith("## ")), len(doc))
+    doc[start:end] = lines
+    with open(path, "w") as f:
+        f.write("\n".join(doc) + "\n")

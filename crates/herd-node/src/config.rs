@@ -227,7 +227,7 @@ pub struct NodeConfig {
     pub peer_queue: usize,
     /// Bytes queued for one peer before the same reset. Default 16 MiB.
     pub peer_queue_bytes: usize,
-    /// Memory budget of the location store in bytes (see [`crate::state`]). Default 256 MiB.
+    /// Memory budget of the location store in bytes (see the `state` module: the oldest client times are evicted). Default 256 MiB.
     pub store_bytes: usize,
     /// Exchange digests and missing entries on every (re)connect. Always on in production;
     /// tests turn it off to check that flooding alone delivers.

@@ -11,7 +11,7 @@
 //!
 //! # Layout
 //! - [`config`]: the herd TOML file and the per-node [`NodeConfig`].
-//! - [`state`]: [`HerdState`], pure newest-wins storage, the store/forward decision, bucket
+//! - `state`: `HerdState`, pure newest-wins storage, the store/forward decision, bucket
 //!   digests and the memory budget.
 //! - [`server`]: [`Server`] and [`run`].
 //! - `node`: what every task of a server shares, and where updates are taken in.
@@ -19,7 +19,7 @@
 //! - `peer`: the handshake and the dialer with capped backoff; `session`: a linked session
 //!   with heartbeats and anti-entropy; `links`: the live sessions and their bounded queues.
 //! - `framed`: lines in, frames out, over any connection.
-//! - [`log`]: the per-server JSON-lines log.
+//! - `log`: the per-server JSON-lines log ([`LogConfig`]).
 //!
 //! # Example
 //! ```no_run
@@ -36,17 +36,16 @@ mod client;
 pub mod config;
 mod framed;
 mod links;
-pub mod log;
+mod log;
 mod node;
 mod peer;
 pub mod server;
 mod session;
-pub mod state;
+mod state;
 
 pub use config::{HerdFile, NodeConfig, PeerConfig, EMBEDDED_HERD_TOML};
 pub use log::LogConfig;
 pub use server::{run, Handle, Server};
-pub use state::HerdState;
 
 /// What can stop a node from starting or a herd file from loading.
 #[derive(Debug, thiserror::Error)]

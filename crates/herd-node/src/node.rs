@@ -8,8 +8,8 @@ use tokio_util::task::TaskTracker;
 
 use crate::links::Links;
 use crate::log::NodeLog;
-use crate::state::{Decision, Origin};
-use crate::{HerdState, NodeConfig};
+use crate::state::{Decision, HerdState, Origin};
+use crate::NodeConfig;
 
 /// One server's shared state.
 #[derive(Debug)]

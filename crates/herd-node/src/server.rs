@@ -15,7 +15,8 @@ use tokio_util::task::TaskTracker;
 use crate::links::Links;
 use crate::log::{Field, NodeLog};
 use crate::node::Node;
-use crate::{client, peer, Error, HerdState, NodeConfig};
+use crate::state::HerdState;
+use crate::{client, peer, Error, NodeConfig};
 
 /// A herd server, set up (log open) and ready to serve.
 #[derive(Debug)]

@@ -28,22 +28,22 @@ use herd_proto::{At, Timestamp, DIGEST_BUCKETS};
 
 /// Estimated bytes one entry costs beyond its client id and line: the map slot, the boxed
 /// id and the shared line's headers, the parsed time and position.
-pub const ENTRY_OVERHEAD: usize = 112;
+pub(crate) const ENTRY_OVERHEAD: usize = 112;
 
 /// Default store budget: 256 MiB, about a million clients with typical lines.
-pub const DEFAULT_BUDGET: usize = 256 * 1024 * 1024;
+pub(crate) const DEFAULT_BUDGET: usize = 256 * 1024 * 1024;
 
 /// What is stored for one client.
 #[derive(Clone, Debug)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// The client's own time from its IAMAT: newer wins.
-    pub time: Timestamp,
+    pub(crate) time: Timestamp,
     /// Latitude in degrees, for WHATSAT.
-    pub lat: f64,
+    pub(crate) lat: f64,
     /// Longitude in degrees, for WHATSAT.
-    pub lon: f64,
+    pub(crate) lon: f64,
     /// The AT line exactly as the server that heard the client produced it.
-    pub line: Arc<str>,
+    pub(crate) line: Arc<str>,
 }
 
 impl Entry {
@@ -59,7 +59,7 @@ impl Entry {
 
 /// Where an update came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Origin<'a> {
+pub(crate) enum Origin<'a> {
     /// A client's IAMAT, heard by this server.
     Client,
     /// A linked peer, by name.
@@ -68,7 +68,7 @@ pub enum Origin<'a> {
 
 /// What to do with an update.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Decision<'a> {
+pub(crate) enum Decision<'a> {
     /// It was stored: forward `line` to every linked peer except `except`.
     Forward {
         /// The stored AT line.
@@ -91,7 +91,7 @@ struct Shard {
 
 /// The newest location per client, sharded, with per-bucket digests and a byte budget.
 #[derive(Debug)]
-pub struct HerdState {
+pub(crate) struct HerdState {
     shards: Vec<Mutex<Shard>>,
     shard_budget: usize,
 }
@@ -118,7 +118,7 @@ fn fnv1a(parts: &[&[u8]]) -> u64 {
 }
 
 /// The bucket a client id belongs to.
-pub fn bucket_of(client: &str) -> usize {
+pub(crate) fn bucket_of(client: &str) -> usize {
     // The modulo keeps the value below DIGEST_BUCKETS, so the cast cannot truncate.
     (fnv1a(&[client.as_bytes()]) % DIGEST_BUCKETS as u64) as usize
 }
@@ -134,12 +134,12 @@ fn entry_hash(client: &str, e: &Entry) -> u64 {
 
 impl HerdState {
     /// An empty store with the [`DEFAULT_BUDGET`].
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::with_budget(DEFAULT_BUDGET)
     }
 
     /// An empty store holding at most about `bytes` (at least one entry per shard).
-    pub fn with_budget(bytes: usize) -> Self {
+    pub(crate) fn with_budget(bytes: usize) -> Self {
         HerdState {
             shards: (0..DIGEST_BUCKETS)
                 .map(|_| Mutex::new(Shard::default()))
@@ -157,7 +157,7 @@ impl HerdState {
     }
 
     /// Decide what to do with `at`, storing it if it is news (see the module docs).
-    pub fn apply<'a>(&self, at: &At, origin: Origin<'a>) -> Decision<'a> {
+    pub(crate) fn apply<'a>(&self, at: &At, origin: Origin<'a>) -> Decision<'a> {
         let line: Arc<str> = Arc::from(at.to_string());
         let entry = Entry {
             time: at.time,
@@ -197,33 +197,28 @@ impl HerdState {
     }
 
     /// The stored entry for a client.
-    pub fn get(&self, client: &str) -> Option<Entry> {
+    pub(crate) fn get(&self, client: &str) -> Option<Entry> {
         self.shard(bucket_of(client)).map.get(client).cloned()
     }
 
     /// How many clients are stored.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         (0..DIGEST_BUCKETS).map(|i| self.shard(i).map.len()).sum()
     }
 
-    /// Whether no client is stored.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Estimated bytes held (see [`ENTRY_OVERHEAD`]).
-    pub fn bytes(&self) -> usize {
+    pub(crate) fn bytes(&self) -> usize {
         (0..DIGEST_BUCKETS).map(|i| self.shard(i).bytes).sum()
     }
 
     /// The digest of every bucket, in bucket order.
-    pub fn digest(&self) -> Vec<u64> {
+    pub(crate) fn digest(&self) -> Vec<u64> {
         (0..DIGEST_BUCKETS).map(|i| self.shard(i).digest).collect()
     }
 
     /// Buckets whose digest differs from `theirs` (a peer's [`HerdState::digest`]). A
     /// digest of the wrong length marks every bucket as different.
-    pub fn differing(&self, theirs: &[u64]) -> Vec<usize> {
+    pub(crate) fn differing(&self, theirs: &[u64]) -> Vec<usize> {
         let ours = self.digest();
         if theirs.len() != ours.len() {
             return (0..DIGEST_BUCKETS).collect();
@@ -234,7 +229,7 @@ impl HerdState {
     }
 
     /// Every stored line of one bucket (a snapshot: the lock is released on return).
-    pub fn bucket_lines(&self, bucket: usize) -> Vec<Arc<str>> {
+    pub(crate) fn bucket_lines(&self, bucket: usize) -> Vec<Arc<str>> {
         self.shard(bucket)
             .map
             .values()

@@ -7,7 +7,7 @@ use herd_proto::Timestamp;
 
 /// One field value of a record.
 #[derive(Clone, Copy, Debug)]
-pub enum Field<'a> {
+pub(crate) enum Field<'a> {
     /// A string.
     Str(&'a str),
     /// Bytes shown as a string (invalid UTF-8 replaced).

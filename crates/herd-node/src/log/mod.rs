@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use herd_proto::Timestamp;
 
-pub use json::Field;
+pub(crate) use json::Field;
 
 /// Where and how much to log.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,7 +62,7 @@ const HIGH_WATER: usize = 256 * 1024;
 
 /// A handle to one server's log; cheap to clone. A disabled log ignores every record.
 #[derive(Clone, Debug)]
-pub struct NodeLog {
+pub(crate) struct NodeLog {
     inner: Option<Arc<Shared>>,
 }
 
@@ -87,7 +87,7 @@ impl Shared {
 
 impl NodeLog {
     /// A log that records nothing.
-    pub fn disabled() -> Self {
+    pub(crate) fn disabled() -> Self {
         NodeLog { inner: None }
     }
 
@@ -95,7 +95,7 @@ impl NodeLog {
     ///
     /// # Errors
     /// The I/O error from creating the directory, opening the file or starting the thread.
-    pub fn open(config: &LogConfig, server: &str) -> std::io::Result<Self> {
+    pub(crate) fn open(config: &LogConfig, server: &str) -> std::io::Result<Self> {
         let file = writer::File::open(config, server)?;
         let mut name = Vec::new();
         json::string(&mut name, server.as_bytes());
@@ -120,12 +120,12 @@ impl NodeLog {
     }
 
     /// Whether records are kept (so callers can skip preparing them).
-    pub fn enabled(&self) -> bool {
+    pub(crate) fn enabled(&self) -> bool {
         self.inner.is_some()
     }
 
     /// Record one event. `ts` (POSIX seconds, exact), `server` and `event` come first.
-    pub fn record(&self, event: &str, fields: &[(&str, Field<'_>)]) {
+    pub(crate) fn record(&self, event: &str, fields: &[(&str, Field<'_>)]) {
         let Some(s) = &self.inner else { return };
         let now = Timestamp::now();
         // Formatted straight into the queue: no buffer per record. The lock is held for
@@ -144,7 +144,7 @@ impl NodeLog {
     }
 
     /// A line a client sent.
-    pub fn input(&self, peer: &str, line: &str) {
+    pub(crate) fn input(&self, peer: &str, line: &str) {
         self.record(
             "input",
             &[("from", Field::Str(peer)), ("line", Field::Str(line))],
@@ -152,7 +152,7 @@ impl NodeLog {
     }
 
     /// What was answered to a client.
-    pub fn output(&self, peer: &str, text: &[u8]) {
+    pub(crate) fn output(&self, peer: &str, text: &[u8]) {
         self.record(
             "output",
             &[("to", Field::Str(peer)), ("text", Field::Bytes(text))],
@@ -161,7 +161,7 @@ impl NodeLog {
 
     /// Write everything queued and stop the writer thread, waiting for it. Later records
     /// are dropped. Idempotent.
-    pub fn close(&self) {
+    pub(crate) fn close(&self) {
         let Some(s) = &self.inner else { return };
         s.closed.store(true, Ordering::SeqCst);
         s.wake.notify_one();

@@ -131,13 +131,16 @@ def mix_vs_baseline():
     stop(p)
     med = {k: statistics.median(r[0] for r in v) for k, v in runs.items()}
     ratio = med["pubsub"] / med["base"]
+    # Requests per second of server CPU, per run, median: what the server costs per request
+    # even when the load generator (or other work on the machine) is the limit.
+    per_core = {k: statistics.median(x[0] / max(x[2], 1e-9) for x in v) for k, v in runs.items()}
     status = {s: m.get(f'pubsub_responses_total{{status="{s}"}}', 0) for s in (200, 204)}
     for name, label, server in (("base", "constant-body baseline (hyper on netkit)", "taskset -c 0 target/release/examples/constant_body"),
                                 ("pubsub", "herd pubsub, memory store", shown)):
         r = runs[name]
         rows.append(("mix", f"publish+poll mix, 50 connections, one core: {label}",
-                     f"{fmt(med[name])} req/s (runs: {', '.join(fmt(x[0]) for x in r)}); p99 {statistics.median(x[1] for x in r):.2f} ms; server used {statistics.median(x[2] for x in r):.2f} cores"
-                     + (f"; **{ratio:.2f}x the baseline**; answers 200: {fmt(status[200])}, 204: {fmt(status[204])}" if name == "pubsub" else ""),
+                     f"{fmt(med[name])} req/s (runs: {', '.join(fmt(x[0]) for x in r)}); p99 {statistics.median(x[1] for x in r):.2f} ms; server used {statistics.median(x[2] for x in r):.2f} cores = **{fmt(per_core[name])} req/s per server core**"
+                     + (f"; **{ratio:.2f}x the baseline's req/s, {per_core['pubsub'] / per_core['base']:.2f}x its req/s per core**; answers 200: {fmt(status[200])}, 204: {fmt(status[204])}" if name == "pubsub" else ""),
                      f"`{server}`; `{cmds[name]}`"))
 
 
@@ -156,8 +159,8 @@ def fanout(store_name):
         h = Http(18099)
         for j in range(fan):
             h.send("POST", f"/fan/u{j}")
-        pub, _, pcmd, _ = wrk(18099, ops, {"OP": "publish", "TOPIC": "fan"}, secs=secs)
-        poll, _, qcmd, _ = wrk(18099, ops, {"OP": "poll", "TOPIC": "fan", "USERS": str(fan)}, secs=secs)
+        pub, _, pcmd, (pc,) = wrk(18099, ops, {"OP": "publish", "TOPIC": "fan"}, secs=secs, watch=[p.pid])
+        poll, _, qcmd, (qc,) = wrk(18099, ops, {"OP": "poll", "TOPIC": "fan", "USERS": str(fan)}, secs=secs, watch=[p.pid])
         m = metrics(18099)
         delivered = m.get("pubsub_delivered_total", 0)
         empty = m.get('pubsub_responses_total{status="204"}', 0)
@@ -165,7 +168,7 @@ def fanout(store_name):
         if rp:
             redis_cli(16379, "FLUSHALL")
         rows.append(("fanout", f"{store_name} store, {fan:,} subscriber(s) per topic",
-                     f"publish {fmt(pub)}/s (each stored for {fan:,}); poll {fmt(poll)}/s ({fmt(delivered)} messages delivered, {fmt(empty)} empty)",
+                     f"publish {fmt(pub)}/s (each stored for {fan:,}; node used {pc:.2f} cores = {fmt(pub / pc)}/s per core); poll {fmt(poll)}/s (node {qc:.2f} cores = {fmt(poll / qc)}/s per core; {fmt(delivered)} messages delivered, {fmt(empty)} empty)",
                      f"`{shown}`; `{pcmd}`; `{qcmd}`"))
     if rp:
         stop(rp)
@@ -196,13 +199,17 @@ def redis_section():
         rps, p99, cmd, cores = wrk(18099, ops, env, cpu=CORE_A, watch=[p.pid, rp.pid])
         bench_cmd = ["redis-benchmark", "-p", str(rport), "-c", "50", "-n", str(n), "--csv",
                      "EVALSHA", sha[op], "5", *keys, *args]
+        c0, t0 = cpu_secs(rp.pid), time.time()
         out = sh(["taskset", "-c", CORE_B, *bench_cmd])
+        rb_cores = (cpu_secs(rp.pid) - c0) / (time.time() - t0)
         rb = float(out.strip().splitlines()[-1].split(",")[1].strip('"'))
         res[op] = (rps, rb)
         shown_b = " ".join(["taskset", "-c", CORE_B, "redis-benchmark", "-p", str(rport), "-c", "50", "-n", str(n), "--csv",
                             "EVALSHA", f"<{op} sha>", "5", *keys, *([ "<64 x>", "rb"] if op == "publish" else args)])
         rows.append(("redis", f"{op}, one node (node on core 1; Redis and wrk on core 0) vs redis-benchmark on the same script and keys",
-                     f"node {fmt(rps)}/s (p99 {p99:.2f} ms; node used {cores[0]:.2f} cores, Redis {cores[1]:.2f}); redis-benchmark {fmt(rb)}/s; **node = {rps / rb:.0%} of redis-benchmark**",
+                     f"node {fmt(rps)}/s (p99 {p99:.2f} ms; node used {cores[0]:.2f} cores = {fmt(rps / cores[0])}/s per node core; Redis used {cores[1]:.2f} cores); "
+                     f"redis-benchmark {fmt(rb)}/s (Redis used {rb_cores:.2f} cores = {fmt(rb / rb_cores)} scripts/s per Redis core); "
+                     f"**node = {rps / rb:.0%} of redis-benchmark's rate; one node core drives {rps / cores[0] / (rb / rb_cores):.0%} of one Redis core's script rate**",
                      f"`{shown}`; `{cmd}`; `{shown_b}`"))
     m = metrics(18099)
     ok, empty = (m.get('pubsub_responses_total{status="%d"}' % s, 0) for s in (200, 204))
@@ -221,7 +228,7 @@ def redis_section():
     for x in nodes:
         stop(x)
     rows.append(("redis", "publish+poll mix over four nodes (all four on core 1; Redis and wrk on core 0)",
-                 f"{fmt(rps)} req/s; p99 {p99:.2f} ms; nodes used {sum(cores[:4]):.2f} cores together, Redis {cores[4]:.2f}",
+                 f"{fmt(rps)} req/s; p99 {p99:.2f} ms; nodes used {sum(cores[:4]):.2f} cores together ({fmt(rps / sum(cores[:4]))} req/s per node core), Redis {cores[4]:.2f} cores ({fmt(rps / cores[4])} scripts/s per Redis core)",
                  f"`4 x taskset -c 1 herd pubsub --store {store} --listen 127.0.0.1:1810N`; `{cmd}`"))
     stop(rp)
 
@@ -340,6 +347,8 @@ def write(path):
            "## Pub/sub", "",
            f"- Machine: {os.cpu_count()} cores ({cpu.group(1).strip() if cpu else platform.machine()}), Linux {platform.release()}",
            f"- Date: {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC; commit {commit}; {SECS} s per wrk run",
+           f"- Load average when the runs started / ended: {LOAD0[0]:.2f} / {os.getloadavg()[0]:.2f}"
+           " (other work on the machine competes with the pinned processes when above ~0.5)",
            "- Method: see docs/pubsub.md#performance; cores named in each row (taskset).", ""]
     for key, (title, _) in SECTIONS.items():
         sect = [r for r in rows if r[0] == key]
@@ -363,6 +372,7 @@ if __name__ == "__main__":
     # This script is itself a load generator (set-up, latency, memory): keep it off the
     # server's core.
     os.sched_setaffinity(0, {int(CORE_B)})
+    LOAD0 = os.getloadavg()
     wanted = [a for a in sys.argv[1:] if not a.startswith("--")] or list(SECTIONS)
     for name in wanted:
         print(f"== {name}", file=sys.stderr)

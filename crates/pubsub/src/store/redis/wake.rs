@@ -102,12 +102,23 @@ impl Drop for Watch {
     }
 }
 
+/// How long one attempt to open the wake-up subscription may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Keep one subscription to [`WAKE_CHANNEL`] open (trying `clients` in turn, backing off
 /// up to 2 s) and wake local waiters on each announcement. Runs until aborted.
 pub(crate) async fn listen(clients: Vec<Client>, wakers: Arc<Wakers>, secrets: Vec<String>) {
     let mut backoff = Duration::from_millis(50);
     for client in clients.iter().cycle() {
-        match client.get_async_pubsub().await {
+        // Bounded, so an address that swallows packets cannot stall the retry loop.
+        let connected = tokio::time::timeout(CONNECT_TIMEOUT, client.get_async_pubsub()).await;
+        let connected = connected.unwrap_or_else(|_| {
+            Err(redis::RedisError::from((
+                redis::ErrorKind::IoError,
+                "connect timed out",
+            )))
+        });
+        match connected {
             Ok(mut ps) => match ps.subscribe(WAKE_CHANNEL).await {
                 Ok(()) => {
                     backoff = Duration::from_millis(50);

@@ -123,7 +123,15 @@ impl<'a> EventLoop<'a> {
                             self.answer(slot, generation, &reply, dispatch);
                         }
                     }
-                    Token(t) => self.ready(t - FIRST, dispatch),
+                    Token(t) => {
+                        let slot = t - FIRST;
+                        if event.is_readable() || event.is_read_closed() || event.is_error() {
+                            if let Some(Some((_, conn, ..))) = self.slots.get_mut(slot) {
+                                conn.mark_readable();
+                            }
+                        }
+                        self.ready(slot, dispatch);
+                    }
                 }
             }
             let now = Instant::now();

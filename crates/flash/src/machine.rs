@@ -86,6 +86,11 @@ pub(crate) struct Conn {
     reading_head: bool,
     /// Last time the socket made progress either way.
     last_io: Instant,
+    /// Bytes may be waiting: set by a readable event, cleared by a read that came back
+    /// short or with `WouldBlock`. A short read drained the socket, and new data brings a
+    /// new edge, so the `read` that would only say `WouldBlock` is skipped (nginx does
+    /// the same): one system call less per request.
+    readable: bool,
 }
 
 impl Conn {
@@ -112,7 +117,13 @@ impl Conn {
             request_deadline: Some(now + limits.header_timeout),
             reading_head: true,
             last_io: now,
+            readable: true,
         }
+    }
+
+    /// The socket reported readable (or closed, or in error: a read will tell).
+    pub(crate) fn mark_readable(&mut self) {
+        self.readable = true;
     }
 
     /// Idle between requests (nothing buffered, nothing being answered).

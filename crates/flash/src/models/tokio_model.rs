@@ -148,13 +148,17 @@ async fn run(conn: Conn, shared: Arc<Shared>) -> io::Result<()> {
             deadline = Some(Instant::now() + limits.header_timeout);
         }
         // The idle timeout is on the stream (netkit's Timed); the request's on top.
-        let until = deadline.map_or_else(
-            || tokio::time::Instant::now() + Duration::from_secs(86_400 * 365),
-            tokio::time::Instant::from_std,
-        );
-        let read = tokio::select! {
-            r = tokio::time::timeout_at(until, stream.read(&mut chunk)) => r,
-            _ = shutdown.cancelled() => return Ok(()),
+        // Between requests only the stream's idle timeout applies: no timer is set per
+        // request, which would cost a timer-wheel insert and removal every time.
+        let read = match deadline {
+            Some(d) => tokio::select! {
+                r = tokio::time::timeout_at(tokio::time::Instant::from_std(d), stream.read(&mut chunk)) => r,
+                _ = shutdown.cancelled() => return Ok(()),
+            },
+            None => tokio::select! {
+                r = stream.read(&mut chunk) => Ok(r),
+                _ = shutdown.cancelled() => return Ok(()),
+            },
         };
         match read {
             Err(_) => {

@@ -349,3 +349,34 @@ async fn shutdown_answers_pending_whatsat_and_flushes_log() {
     );
     herd.shutdown().await;
 }
+
+/// The first line must arrive within the header timeout: a connection that sends nothing
+/// (or only part of a line) is closed, one that sends its line in time is served.
+#[tokio::test]
+async fn first_line_within_header_timeout() {
+    let solo = HerdFile::parse("[servers]\nS = \"127.0.0.1:1\"\n").unwrap();
+    let herd = Herd::start_with(solo, |c| {
+        c.limits.header_timeout = Duration::from_millis(300)
+    })
+    .await;
+    let addr = herd.addr("S");
+    let mut partial = TcpStream::connect(addr).await.unwrap();
+    partial.write_all(b"IAMAT slow +1+1").await.unwrap();
+    let mut out = Vec::new();
+    let started = std::time::Instant::now();
+    tokio::time::timeout(Duration::from_secs(10), partial.read_to_end(&mut out))
+        .await
+        .expect("closed by the header timeout")
+        .unwrap();
+    assert!(out.is_empty() && started.elapsed() >= Duration::from_millis(250));
+    let mut prompt = TcpStream::connect(addr).await.unwrap();
+    prompt.write_all(b"IAMAT quick +1+1 5\n").await.unwrap();
+    let r = testkit::tcp::read_until(&mut prompt, b"\n").await.unwrap();
+    assert!(r.starts_with("AT S "), "{r}");
+    // After the first line the idle timeout (60 s) applies, not the header timeout.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    prompt.write_all(b"IAMAT quick +1+1 6\n").await.unwrap();
+    let r = testkit::tcp::read_until(&mut prompt, b"\n").await.unwrap();
+    assert!(r.ends_with(" 6\n"), "{r}");
+    herd.shutdown().await;
+}

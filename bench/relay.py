@@ -126,7 +126,7 @@ def miss_heavy(log_dir):
     try:
         res = {}
         for label in ("first_pass_miss", "second_pass_disk"):
-            cmd = ["taskset", "-c", LOAD, HERD, "load", f"http://127.0.0.1:{RELAY}/", "--urls", urls,
+            cmd = ["taskset", "-c", LOAD, HERD, "load", "--urls", urls,
                    "-c", "50", "-n", str(n), "--threads", "1", "--json"]
             r = json.loads(subprocess.run(cmd, check=True, text=True, capture_output=True).stdout)
             res[label] = {"requests_per_sec": r["requests_per_sec"], "latency_ms": r["latency_ms"],

@@ -193,7 +193,7 @@ impl Config {
     /// # Errors
     /// A message naming the flag to change.
     pub fn validate(&self) -> Result<(), String> {
-        self.limits.validate()?;
+        self.limits.validate().map_err(|e| e.to_string())?;
         if self.workers.is_some() && self.model.workers_meaning().is_none() {
             return Err(format!(
                 "--workers does not apply to the {} model (it applies to epoll-pool, prefork, worker and tokio)",

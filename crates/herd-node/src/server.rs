@@ -30,7 +30,10 @@ impl Server {
     /// # Errors
     /// [`Error::Config`] for unusable limits, [`Error::Io`] when the log cannot be opened.
     pub fn new(config: NodeConfig) -> Result<Server, Error> {
-        config.limits.validate().map_err(Error::Config)?;
+        config
+            .limits
+            .validate()
+            .map_err(|e| Error::Config(e.to_string()))?;
         let log = match &config.log {
             Some(cfg) => NodeLog::open(cfg, &config.name)?,
             None => NodeLog::disabled(),

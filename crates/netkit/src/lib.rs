@@ -56,7 +56,7 @@ pub mod supervisor;
 pub mod timed;
 
 pub use http::serve_http;
-pub use limits::Limits;
+pub use limits::{Limits, LimitsError};
 pub use serve::{serve, Admission, Conn, Served};
 pub use shutdown::Shutdown;
 pub use supervisor::{ServiceSpec, Started, Supervisor, SupervisorError};

@@ -9,6 +9,14 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+/// A limit that would make a server unusable.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field} must be above zero")]
+pub struct LimitsError {
+    /// The field, as named in config files.
+    pub field: &'static str,
+}
+
 /// Connection limits and timeouts. Every field has a default; see each for its unit.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -72,23 +80,24 @@ impl Limits {
     /// Check values that would make a server unusable.
     ///
     /// # Errors
-    /// A message naming the field: a zero connection limit, zero timeouts, or a zero byte
-    /// limit.
-    pub fn validate(&self) -> Result<(), String> {
+    /// [`LimitsError`] naming the field: a zero connection limit, a zero timeout, or a zero
+    /// byte limit.
+    pub fn validate(&self) -> Result<(), LimitsError> {
+        let zero = |field| Err(LimitsError { field });
         if self.max_connections == 0 {
-            return Err("max_connections must be at least 1".into());
+            return zero("max_connections");
         }
-        for (name, d) in [
+        for (field, d) in [
             ("header_timeout", self.header_timeout),
             ("idle_timeout", self.idle_timeout),
             ("write_timeout", self.write_timeout),
         ] {
             if d.is_zero() {
-                return Err(format!("{name} must be above zero"));
+                return zero(field);
             }
         }
         if self.max_header_bytes == 0 {
-            return Err("max_header_bytes must be at least 1".into());
+            return zero("max_header_bytes");
         }
         Ok(())
     }
@@ -123,11 +132,14 @@ mod tests {
             max_connections: 0,
             ..Limits::default()
         };
-        assert!(zero.validate().unwrap_err().contains("max_connections"));
+        assert_eq!(
+            zero.validate().unwrap_err().to_string(),
+            "max_connections must be above zero"
+        );
         let idle = Limits {
             idle_timeout: Duration::ZERO,
             ..Limits::default()
         };
-        assert!(idle.validate().unwrap_err().contains("idle_timeout"));
+        assert_eq!(idle.validate().unwrap_err().field, "idle_timeout");
     }
 }

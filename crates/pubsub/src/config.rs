@@ -121,7 +121,9 @@ impl Config {
     /// # Errors
     /// [`Error::Config`] naming the field.
     pub fn validate(&self) -> Result<(), Error> {
-        self.limits.validate().map_err(Error::Config)?;
+        self.limits
+            .validate()
+            .map_err(|e| Error::Config(e.to_string()))?;
         if self.max_wait >= self.limits.idle_timeout {
             return Err(Error::Config(format!(
                 "max_wait ({:?}) must be shorter than idle_timeout ({:?})",

@@ -66,7 +66,7 @@ impl RelayConfig {
     /// # Errors
     /// A message naming the setting.
     pub fn validate(&self) -> Result<(), String> {
-        self.limits.validate()?;
+        self.limits.validate().map_err(|e| e.to_string())?;
         if self.upstream_timeout.is_zero() {
             return Err("--upstream-timeout must be above zero".into());
         }

@@ -5,10 +5,6 @@ use std::time::Duration;
 
 use netkit::Limits;
 
-fn duration(s: &str) -> Result<Duration, String> {
-    netkit::duration::parse(s).map_err(|e| e.to_string())
-}
-
 /// Limits and timeouts; each flag overrides the config file's value.
 #[derive(Debug, Default, clap::Args)]
 pub(crate) struct LimitArgs {
@@ -16,16 +12,16 @@ pub(crate) struct LimitArgs {
     #[arg(long, value_name = "N")]
     max_connections: Option<usize>,
     /// Close a connection that sends no byte for this long: 60s, 5m.
-    #[arg(long, value_name = "DUR", value_parser = duration)]
+    #[arg(long, value_name = "DUR", value_parser = netkit::duration::parse)]
     idle_timeout: Option<Duration>,
     /// Time allowed for the first line or request head: 10s.
-    #[arg(long, value_name = "DUR", value_parser = duration)]
+    #[arg(long, value_name = "DUR", value_parser = netkit::duration::parse)]
     header_timeout: Option<Duration>,
     /// Close a connection whose writes make no progress for this long: 10s.
-    #[arg(long, value_name = "DUR", value_parser = duration)]
+    #[arg(long, value_name = "DUR", value_parser = netkit::duration::parse)]
     write_timeout: Option<Duration>,
     /// On Ctrl-C or SIGTERM, how long connections may take to finish: 5s.
-    #[arg(long, value_name = "DUR", value_parser = duration)]
+    #[arg(long, value_name = "DUR", value_parser = netkit::duration::parse)]
     grace: Option<Duration>,
 }
 
@@ -47,7 +43,7 @@ impl LimitArgs {
         if let Some(v) = self.grace {
             base.grace = v;
         }
-        base.validate().map_err(anyhow::Error::msg)?;
+        base.validate()?;
         Ok(base)
     }
 }

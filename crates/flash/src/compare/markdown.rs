@@ -54,7 +54,7 @@ pub(crate) fn render(r: &Report) -> String {
             "Not pinned (pinning failed): servers and load share the cores."
         }
     );
-    let _ = writeln!(s, "- Cells: requests/s, then p99 latency in ms; failures (timeouts, resets) in brackets when there were any.\n");
+    let _ = writeln!(s, "- Cells: requests/s · p99 latency (ms) · server CPU time per request (µs, all its processes and threads, from /proc). The last is the cost of a request whoever was the bottleneck: where the server used less than its core, the load generator or the machine set the pace. Failures (timeouts, resets) in brackets.\n");
     let _ = writeln!(
         s,
         "![requests per second by connections](flash-compare.svg)\n"
@@ -72,9 +72,10 @@ pub(crate) fn render(r: &Report) -> String {
                     Some(cell) => {
                         let _ = write!(
                             s,
-                            " {} · {}",
+                            " {} · {} · {:.0} µs",
                             thousands(cell.requests_per_sec),
-                            ms(cell.p99_ms)
+                            ms(cell.p99_ms),
+                            cell.cpu_us_per_request
                         );
                         if cell.failures > 0 {
                             let _ = write!(s, " ({} failed)", thousands(cell.failures as f64));

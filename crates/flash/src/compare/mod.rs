@@ -141,6 +141,11 @@ pub struct Cell {
     pub failures: u64,
     /// Answers with a status other than 2xx.
     pub non_2xx: u64,
+    /// Server CPU used while measuring, in cores (1.0: one core busy all the time).
+    pub server_cores: f64,
+    /// Server CPU time per answer, microseconds: the cost of a request, whoever was the
+    /// bottleneck.
+    pub cpu_us_per_request: f64,
     /// Largest PSS of the server's processes during the cell, MiB.
     pub memory_mib: f64,
     /// Most threads, all processes together.
@@ -245,8 +250,8 @@ pub fn run(plan: &Plan) -> Result<Report, Error> {
             for &c in &plan.connections {
                 let cell = measure(plan, &server, mix, c)?;
                 eprintln!(
-                    "{:<10} {:<5} {:>5} conns: {:>9.0} req/s  p99 {:>9.3} ms  failures {:>6}  {:>7.1} MiB {:>5} threads {:>5} procs",
-                    cell.server, mix.name(), c, cell.requests_per_sec, cell.p99_ms, cell.failures, cell.memory_mib, cell.threads, cell.processes
+                    "{:<10} {:<5} {:>5} conns: {:>9.0} req/s  p99 {:>9.3} ms  failures {:>6}  cpu {:>4.2} cores {:>7.1} us/req  {:>7.1} MiB {:>5} threads {:>5} procs",
+                    cell.server, mix.name(), c, cell.requests_per_sec, cell.p99_ms, cell.failures, cell.server_cores, cell.cpu_us_per_request, cell.memory_mib, cell.threads, cell.processes
                 );
                 report.cells.push(cell);
             }
@@ -277,9 +282,11 @@ fn measure(plan: &Plan, server: &Server, mix: Mix, connections: usize) -> Result
         timeout: plan.timeout,
         ..load::Plan::for_test(server.addr)
     };
-    let sampler = procfs::Sampler::start(server.pid()).map_err(Error::io("sampler"))?;
+    let sampler =
+        procfs::Sampler::start(server.pid(), plan.warmup).map_err(Error::io("sampler"))?;
     let result = load::run(load_plan, &mut load::Outputs::none());
-    let usage = sampler.finish(server.pid());
+    let sampled = sampler.finish(server.pid());
+    let usage = sampled.usage;
     let r = result.map_err(|e| Error::Compare(format!("load against {}: {e}", server.name)))?;
     Ok(Cell {
         server: server.name.clone(),
@@ -291,6 +298,8 @@ fn measure(plan: &Plan, server: &Server, mix: Mix, connections: usize) -> Result
         requests: r.requests,
         failures: r.errors.failures(),
         non_2xx: r.non_2xx,
+        server_cores: sampled.cpu_secs / r.duration_secs.max(1e-9),
+        cpu_us_per_request: sampled.cpu_secs * 1e6 / (r.requests.max(1) as f64),
         memory_mib: usage.pss_kib as f64 / 1024.0,
         threads: usage.threads,
         processes: usage.processes,

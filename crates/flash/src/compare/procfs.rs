@@ -68,6 +68,33 @@ fn field(text: &str, name: &str) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
+/// CPU time of the tree so far, in clock ticks: each process's own user and system time
+/// plus its reaped children's (so a child that exits mid-cell, as fork-per-connection
+/// children do, moves into its parent's count instead of vanishing).
+pub(crate) fn cpu_ticks(pid: u32) -> u64 {
+    tree(pid)
+        .into_iter()
+        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/stat")).ok())
+        .map(|stat| {
+            let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+            // After the command: state is field 3, utime..cstime are fields 14..17.
+            rest.split_whitespace()
+                .skip(11)
+                .take(4)
+                .filter_map(|v| v.parse::<u64>().ok())
+                .sum::<u64>()
+        })
+        .sum()
+}
+
+/// Clock ticks per second.
+pub(crate) fn ticks_per_sec() -> f64 {
+    nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .map_or(100.0, |t| t as f64)
+}
+
 /// The tree's use now.
 pub(crate) fn usage(pid: u32) -> Usage {
     let mut u = Usage::default();
@@ -86,22 +113,33 @@ pub(crate) fn usage(pid: u32) -> Usage {
     u
 }
 
-/// Samples [`usage`] once a second on a thread of its own until [`Sampler::finish`].
+/// Samples [`usage`] once a second on a thread of its own until [`Sampler::finish`], and
+/// the CPU the server uses from the end of the warm-up on.
 #[derive(Debug)]
 pub(crate) struct Sampler {
     done: Arc<AtomicBool>,
-    handle: std::thread::JoinHandle<Usage>,
+    handle: std::thread::JoinHandle<(Usage, Option<u64>)>,
+}
+
+/// What a sampler saw.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Sampled {
+    pub(crate) usage: Usage,
+    /// Server CPU seconds from the end of the warm-up to the end of the run.
+    pub(crate) cpu_secs: f64,
 }
 
 impl Sampler {
-    pub(crate) fn start(pid: u32) -> std::io::Result<Sampler> {
+    pub(crate) fn start(pid: u32, warmup: Duration) -> std::io::Result<Sampler> {
         let done = Arc::new(AtomicBool::new(false));
         let d = done.clone();
         let handle = std::thread::Builder::new()
             .name("flash-sampler".into())
             .spawn(move || {
                 let mut max = Usage::default();
-                // The first sample after the warm-up has opened the connections.
+                std::thread::sleep(warmup);
+                let base = (!d.load(Ordering::Relaxed)).then(|| cpu_ticks(pid));
+                // The first sample once the connections are open and busy.
                 std::thread::sleep(Duration::from_millis(300));
                 while !d.load(Ordering::Relaxed) {
                     max = max.max(usage(pid));
@@ -112,20 +150,24 @@ impl Sampler {
                         std::thread::sleep(Duration::from_millis(100));
                     }
                 }
-                max
+                (max, base)
             })?;
         Ok(Sampler { done, handle })
     }
 
-    /// Stop sampling; the largest use seen (one last sample if none was taken).
-    pub(crate) fn finish(self, pid: u32) -> Usage {
+    /// Stop sampling: the largest use seen (one last sample if none was taken) and the
+    /// CPU used since the warm-up ended.
+    pub(crate) fn finish(self, pid: u32) -> Sampled {
+        let end = cpu_ticks(pid);
         self.done.store(true, Ordering::Relaxed);
-        let max = self.handle.join().unwrap_or_default();
-        if max == Usage::default() {
+        let (max, base) = self.handle.join().unwrap_or_default();
+        let usage = if max == Usage::default() {
             usage(pid)
         } else {
             max
-        }
+        };
+        let cpu_secs = base.map_or(0.0, |b| end.saturating_sub(b) as f64 / ticks_per_sec());
+        Sampled { usage, cpu_secs }
     }
 }
 
@@ -146,5 +188,18 @@ mod tests {
         let _ = child.wait();
         assert!(u.processes >= 2, "{u:?}");
         assert!(u.threads >= 2 && u.pss_kib > 100, "{u:?}");
+    }
+
+    /// CPU time grows while this process spins.
+    #[test]
+    fn cpu_is_counted() {
+        let before = cpu_ticks(std::process::id());
+        let t = std::time::Instant::now();
+        let mut x = 0u64;
+        while t.elapsed() < Duration::from_millis(200) {
+            x = x.wrapping_add(std::hint::black_box(1));
+        }
+        assert!(x > 0);
+        assert!(cpu_ticks(std::process::id()) > before);
     }
 }

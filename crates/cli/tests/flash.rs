@@ -426,3 +426,126 @@ model_test!(graceful_sigterm, &[], |srv| {
         srv.model
     );
 });
+
+const HERD: &str = env!("CARGO_BIN_EXE_herd");
+
+/// `herd flash --help` and `herd flash compare --help` show examples.
+#[test]
+fn help_has_examples() {
+    for args in [&["flash", "--help"][..], &["flash", "compare", "--help"]] {
+        let out = std::process::Command::new(HERD)
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains("Examples"),
+            "{args:?}: {text}"
+        );
+    }
+}
+
+/// Bad flags give a one-line error and a non-zero exit.
+#[test]
+fn bad_flags_one_line_errors() {
+    for (args, expect) in [
+        (&["flash", "--model", "bogus"][..], "epoll-pool"),
+        (
+            &[
+                "flash",
+                "--model",
+                "thread",
+                "--workers",
+                "4",
+                "--listen",
+                "127.0.0.1:0",
+            ],
+            "--workers does not apply",
+        ),
+        (
+            &[
+                "flash",
+                "--model",
+                "epoll",
+                "--root",
+                "/no/such/dir",
+                "--listen",
+                "127.0.0.1:0",
+            ],
+            "/no/such/dir",
+        ),
+        (&["flash", "compare", "--mixes", "huge"], "unknown mix"),
+        (&["flash", "compare", "--models", "nginxx"], "unknown model"),
+        (&["flash"], "--model"),
+    ] {
+        let out = std::process::Command::new(HERD)
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(err.contains(expect), "{args:?}: {err}");
+        assert!(
+            err.trim()
+                .lines()
+                .filter(|l| l.starts_with("herd: error") || l.starts_with("error:"))
+                .count()
+                == 1,
+            "{args:?}: {err}"
+        );
+    }
+}
+
+/// A small `herd flash compare` writes the table and the chart with every server asked for.
+#[test]
+fn compare_writes_table_and_chart() {
+    let dir = flash::testdir::TestDir::new();
+    let (md, svg, json) = (
+        dir.path().join("c.md"),
+        dir.path().join("c.svg"),
+        dir.path().join("c.json"),
+    );
+    let out = std::process::Command::new(HERD)
+        .args([
+            "flash",
+            "compare",
+            "--models",
+            "epoll,thread",
+            "--mixes",
+            "small,slow",
+            "--connections",
+            "1,4",
+        ])
+        .args(["-d", "300ms", "--warmup", "100ms", "--nginx", "none"])
+        .arg("--out")
+        .arg(&md)
+        .arg("--chart")
+        .arg(&svg)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = std::fs::read_to_string(&md).unwrap();
+    for want in [
+        "| epoll |",
+        "| thread |",
+        "small static file",
+        "blocking handler",
+        "4 conns",
+    ] {
+        assert!(table.contains(want), "{want} missing:\n{table}");
+    }
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let cells = report["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 2 * 2 * 2);
+    assert!(
+        cells.iter().all(|c| c["requests"].as_u64().unwrap() > 0),
+        "{cells:?}"
+    );
+}

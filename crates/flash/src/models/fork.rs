@@ -13,7 +13,7 @@
 //! in hand and exit; after `grace` the rest get SIGKILL; all are reaped.
 
 use std::net::TcpListener;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use netkit::blocking::{Children, SignalGuard, StopFlag};
 
@@ -34,8 +34,16 @@ pub(crate) fn serve(
         .map_err(Error::io("listener"))?;
     let mut children = Children::new();
     let mut errors = 0;
+    let mut reaped = Instant::now();
     loop {
-        children.reap();
+        // Reaping asks after every child (one waitpid each): do it on every pass only at
+        // the limit, else every HOUSEKEEPING, so a burst of accepts with a thousand
+        // children alive does not cost a million system calls.
+        let full = children.len() >= shared.limits.max_connections;
+        if full || reaped.elapsed() >= HOUSEKEEPING {
+            children.reap();
+            reaped = Instant::now();
+        }
         if children.len() >= shared.limits.max_connections {
             if !super::pause(stop, Duration::from_millis(5)) {
                 break;

@@ -28,7 +28,6 @@ use crate::{Error, Result};
 pub use self::wake::Watch;
 
 /// The Redis-backed store.
-#[derive(Debug)]
 pub struct RedisStore {
     conn: Conn,
     timeout: Duration,
@@ -36,6 +35,16 @@ pub struct RedisStore {
     wakers: Arc<Wakers>,
     listener: tokio::task::JoinHandle<()>,
     cluster: bool,
+}
+
+/// Written by hand so that the passwords kept for redaction are never printed.
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("cluster", &self.cluster)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Drop for RedisStore {

@@ -181,6 +181,7 @@ async fn password_never_in_errors() {
     let store = RedisStore::connect(std::slice::from_ref(&good), t)
         .await
         .unwrap();
+    assert!(!format!("{store:?}").contains("s3cretpw"));
     let b = Broker::new(store);
     b.subscribe(b"t", b"u").await.unwrap();
     redis.stop();

@@ -47,7 +47,14 @@ pub(crate) struct Connected {
 /// [`Error::Config`] for a URL that does not parse; [`Error::Unavailable`] when the server
 /// cannot be reached. Neither text contains a password.
 pub(crate) async fn connect(urls: &[String], timeout: Duration) -> Result<Connected, Error> {
-    let secrets: Vec<String> = urls.iter().filter_map(|u| password_of(u)).collect();
+    // As written and percent-decoded (`p%40ss` is the password `p@ss`).
+    let mut secrets: Vec<String> = urls.iter().filter_map(|u| password_of(u)).collect();
+    let decoded: Vec<String> = secrets
+        .iter()
+        .filter_map(|s| crate::route::decode_segment(s))
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .collect();
+    secrets.extend(decoded);
     let mut clients = Vec::new();
     for u in urls {
         let c = Client::open(u.as_str()).map_err(|e| {

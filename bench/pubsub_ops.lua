@@ -17,3 +17,18 @@ request = function()
   k = k % #reqs + 1
   return reqs[k]
 end
+
+-- PORTS="a,b,c,d" spreads wrk's threads over several nodes (thread t -> port t mod n).
+local addrs, next_thread = nil, 0
+function setup(thread)
+  local ports = os.getenv("PORTS")
+  if not ports then return end
+  if not addrs then
+    addrs = {}
+    for p in string.gmatch(ports, "%d+") do
+      table.insert(addrs, wrk.lookup("127.0.0.1", p)[1])
+    end
+  end
+  thread.addr = addrs[next_thread % #addrs + 1]
+  next_thread = next_thread + 1
+end

@@ -35,8 +35,9 @@ impl ProviderKind {
 }
 
 /// Which providers to ask, in order, and how. Every field has a default, so `[places]`
-/// may be omitted; unknown keys are rejected so a typo is not silently ignored.
-#[derive(Clone, Debug, Deserialize)]
+/// may be omitted; unknown keys are rejected so a typo is not silently ignored. Its
+/// `Debug` never shows the API key.
+#[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PlacesConfig {
     /// Providers tried in order; the next is asked only when one fails. Default `["offline"]`.
@@ -47,16 +48,26 @@ pub struct PlacesConfig {
     pub google_new_base_url: String,
     /// Overpass API interpreter endpoint. Default `https://overpass-api.de/api/interpreter`.
     pub overpass_url: String,
-    /// Google API key; when absent, `GOOGLE_PLACES_API_KEY` is read by [`crate::Places::new`].
+    /// More Overpass API servers with the same data (public instances, your own). With
+    /// `overpass_url` they are redundant providers: the fastest healthy one is asked
+    /// first and a transient failure (refused, timeout, 429 with `Retry-After`,
+    /// 502/503/504) fails over to the next within the timeout. Default none.
+    pub overpass_mirrors: Vec<String>,
+    /// Google API key. The library never reads the environment: the binary fills it from
+    /// `GOOGLE_PLACES_API_KEY` when the file has none.
     pub api_key: Option<String>,
-    /// Time limit for one remote provider request. Key `timeout_ms` (milliseconds);
-    /// default 5 s. Must be above zero.
+    /// Time limit for asking one remote provider, retries and failover included. Key
+    /// `timeout_ms` (milliseconds); default 5 s. Must be above zero.
     #[serde(rename = "timeout_ms", deserialize_with = "millis")]
     pub timeout: Duration,
-    /// How long an answer is reused for the same rounded place, radius and bound. Key
-    /// `cache_ttl_secs` (seconds); default 60 s; zero disables the cache.
+    /// How long a remote provider's answer is reused for the same rounded place, radius
+    /// and bound. Key `cache_ttl_secs` (seconds); default 60 s; zero disables the cache.
     #[serde(rename = "cache_ttl_secs", deserialize_with = "secs")]
     pub cache_ttl: Duration,
+    /// Memory for cached answers, in bytes (each counted by its JSON size plus about
+    /// 200 bytes of bookkeeping); past it the least useful answers are evicted (TinyLFU).
+    /// Default 16 MiB.
+    pub cache_bytes: u64,
     /// Requests per second each remote provider may be sent, whatever clients ask (the
     /// cache is keyed by radius and bound, so varying them would otherwise spend the API
     /// quota). Past it the provider counts as failed (`OVER_QUERY_LIMIT`) and the next one
@@ -66,6 +77,24 @@ pub struct PlacesConfig {
     pub rate_burst: u32,
 }
 
+impl std::fmt::Debug for PlacesConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlacesConfig")
+            .field("providers", &self.providers)
+            .field("google_base_url", &self.google_base_url)
+            .field("google_new_base_url", &self.google_new_base_url)
+            .field("overpass_url", &self.overpass_url)
+            .field("overpass_mirrors", &self.overpass_mirrors)
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("timeout", &self.timeout)
+            .field("cache_ttl", &self.cache_ttl)
+            .field("cache_bytes", &self.cache_bytes)
+            .field("rate_per_sec", &self.rate_per_sec)
+            .field("rate_burst", &self.rate_burst)
+            .finish()
+    }
+}
+
 impl Default for PlacesConfig {
     fn default() -> Self {
         PlacesConfig {
@@ -73,9 +102,11 @@ impl Default for PlacesConfig {
             google_base_url: "https://maps.googleapis.com/maps/api/place/nearbysearch/json".into(),
             google_new_base_url: "https://places.googleapis.com/v1/places:searchNearby".into(),
             overpass_url: "https://overpass-api.de/api/interpreter".into(),
+            overpass_mirrors: Vec::new(),
             api_key: None,
             timeout: Duration::from_secs(5),
             cache_ttl: Duration::from_secs(60),
+            cache_bytes: 16 << 20,
             rate_per_sec: 10.0,
             rate_burst: 20,
         }
@@ -84,16 +115,19 @@ impl Default for PlacesConfig {
 
 impl PlacesConfig {
     /// A config for tests: these providers, every endpoint at `url`, key `test-key`, a
-    /// 300 ms timeout, no cache and a rate limit too high to matter.
+    /// 300 ms timeout, no cache (1 MiB when a test turns it on) and a rate limit too high
+    /// to matter.
     pub fn for_test(providers: Vec<ProviderKind>, url: &str) -> Self {
         PlacesConfig {
             providers,
             google_base_url: url.to_string(),
             google_new_base_url: url.to_string(),
             overpass_url: url.to_string(),
+            overpass_mirrors: Vec::new(),
             api_key: Some("test-key".into()),
             timeout: Duration::from_millis(300),
             cache_ttl: Duration::ZERO,
+            cache_bytes: 1 << 20,
             rate_per_sec: 1000.0,
             rate_burst: 1000,
         }
@@ -130,5 +164,22 @@ mod tests {
         assert_eq!(d.timeout, Duration::from_secs(5));
         assert!(serde_json::from_str::<PlacesConfig>(r#"{"timeout": 5}"#).is_err());
         assert!(serde_json::from_str::<PlacesConfig>(r#"{"providers": ["bing"]}"#).is_err());
+        let m: PlacesConfig = serde_json::from_str(
+            r#"{"overpass_mirrors": ["https://a/api/interpreter"], "cache_bytes": 1000}"#,
+        )
+        .unwrap();
+        assert_eq!(m.overpass_mirrors, ["https://a/api/interpreter"]);
+        assert_eq!(m.cache_bytes, 1000);
+    }
+
+    /// The key is configured but never shown by `Debug`.
+    #[test]
+    fn debug_hides_the_key() {
+        let c = PlacesConfig::for_test(vec![ProviderKind::Google], "http://x/");
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("test-key") && shown.contains("[redacted]"),
+            "{shown}"
+        );
     }
 }

@@ -1,30 +1,37 @@
-//! The `google` provider: legacy Nearby Search, passed through.
+//! The `google` provider: legacy Nearby Search (a GET with the key in the query), passed
+//! through.
 
 use serde_json::Value;
+use upstream::Request;
 
-use crate::{remote, NearbyResponse, Query};
+use crate::remote::{self, Remote};
+use crate::{NearbyResponse, Query};
+
+/// The request for `q`: `?location=lat,lon&radius=m&key=...` on the configured endpoint.
+pub(crate) fn request(key: &str, q: &Query) -> Request {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("location", &format!("{},{}", q.lat, q.lon))
+        .append_pair("radius", &q.radius_m().to_string())
+        .append_pair("key", key)
+        .finish();
+    Request::get(format!("?{query}"))
+}
 
 /// Ask the legacy endpoint; its JSON is already the shape we answer in.
-pub(crate) async fn nearby(
-    http: &reqwest::Client,
-    base_url: &str,
-    key: Option<&str>,
-    q: &Query,
-    timeout: std::time::Duration,
-) -> NearbyResponse {
+pub(crate) async fn nearby(remote: &Remote, key: Option<&str>, q: &Query) -> NearbyResponse {
     let key = match remote::require_key("google", key) {
         Ok(k) => k,
         Err(fail) => return fail,
     };
-    let req = http.get(base_url).query(&[
-        ("location", format!("{},{}", q.lat, q.lon)),
-        ("radius", format!("{}", q.radius_m())),
-        ("key", key.to_string()),
-    ]);
-    let v = match remote::json("google", req, timeout).await {
-        Ok(v) => v,
-        Err(fail) => return fail,
-    };
+    match remote.json(&request(key, q)).await {
+        Ok(v) => answer(&v),
+        Err(fail) => fail,
+    }
+}
+
+/// Google's JSON as a [`NearbyResponse`]; a status other than `OK`/`ZERO_RESULTS` is a
+/// failure with Google's `error_message`.
+fn answer(v: &Value) -> NearbyResponse {
     let status = v["status"].as_str().unwrap_or("UNKNOWN_ERROR").to_string();
     let results = match v.get("results") {
         Some(Value::Array(a)) => a.clone(),

@@ -4,16 +4,24 @@
 //! nearest first. Providers are tried in the configured order: a failure (HTTP error,
 //! quota, timeout, bad JSON) falls through to the next, `ZERO_RESULTS` is an answer. If all
 //! fail, the last failure is returned as a value, never an error and never a hang (each
-//! remote provider gets at most [`PlacesConfig::timeout`]). Answers are cached briefly by
-//! (rounded location, radius, bound); failures are not.
+//! remote provider gets at most [`PlacesConfig::timeout`]).
+//!
+//! Remote providers fetch through crates/upstream (deadline, retries of transient
+//! failures only, failover across Overpass mirrors, circuit breaker) under a per-provider
+//! token bucket, and their answers are cached briefly in crates/cache's memory tier by
+//! (provider, rounded location, radius, bound); failures are not cached. The API key
+//! never appears in an answer, a log line or an error: upstream's errors carry no URL
+//! path or query, and whatever a provider echoes is redacted.
 //!
 //! # Layout
 //! - [`config`]: [`PlacesConfig`] (the `[places]` table) and [`ProviderKind`].
-//! - `places`: [`Places`], the provider chain with its cache.
+//! - `places`: [`Places`], the provider chain.
+//! - `cached`: remote answers in the memory tier, by key.
 //! - [`response`]: [`NearbyResponse`] and great-circle distance.
 //! - [`offline`]: the bundled GeoNames gazetteer with an R*-tree.
-//! - `google`, `google_new`, `overpass`: remote providers; `remote`: their shared HTTP
-//!   exchange with a deadline and error classification.
+//! - `google`, `google_new`, `overpass`: remote providers' requests and conversions;
+//!   `remote`: a provider behind crates/upstream, and failures as legacy statuses.
+//! - `limit`: the per-provider token bucket.
 //!
 //! # Example
 //! ```
@@ -27,6 +35,7 @@
 
 #![deny(missing_docs)]
 
+mod cached;
 pub mod config;
 mod google;
 mod google_new;
@@ -47,18 +56,18 @@ pub use response::NearbyResponse;
 pub enum Error {
     /// The HTTP client for remote providers could not be set up.
     #[error("cannot set up the HTTP client for remote places providers: {0}")]
-    Http(#[from] reqwest::Error),
+    Http(#[from] upstream::client::ConfigError),
     /// The configuration names no provider.
     #[error(
         "[places] providers is empty; name at least one of offline, google, google-new, overpass"
     )]
     NoProviders,
-    /// A configured remote provider's endpoint is not an http(s) URL.
-    #[error("[places] {key} = {url:?} is not an http(s) URL: {reason}")]
+    /// A configured remote provider's endpoint is not an http(s) URL without a query.
+    #[error("[places] {key} = {url:?}: {reason}; give an http(s) URL such as https://host/path")]
     BadUrl {
         /// The config key, e.g. `google_base_url`.
         key: &'static str,
-        /// The value given.
+        /// The value given, up to any `?` or `#` (a query could hold a key).
         url: String,
         /// What is wrong with it.
         reason: String,

@@ -1,9 +1,14 @@
 //! The `overpass` provider: named OpenStreetMap nodes near the point, converted to the
 //! legacy shape.
 
-use serde_json::{json, Value};
+use std::time::Duration;
 
-use crate::{remote, NearbyResponse, Query};
+use http::header::{HeaderValue, CONTENT_TYPE};
+use serde_json::{json, Value};
+use upstream::Request;
+
+use crate::remote::Remote;
+use crate::{NearbyResponse, Query};
 
 /// OSM keys whose value becomes the result's first type.
 const KINDS: [&str; 5] = ["amenity", "tourism", "shop", "leisure", "place"];
@@ -19,16 +24,21 @@ pub(crate) fn query_text(q: &Query, timeout_secs: u64) -> String {
     s
 }
 
-/// POST the query and convert the elements.
-pub(crate) async fn nearby(
-    http: &reqwest::Client,
-    url: &str,
-    q: &Query,
-    timeout: std::time::Duration,
-) -> NearbyResponse {
+/// The request for `q`: the query as a form field `data`, POSTed.
+pub(crate) fn request(q: &Query, timeout: Duration) -> Request {
     let data = query_text(q, timeout.as_secs().max(1));
-    let req = http.post(url).form(&[("data", data)]);
-    match remote::json("overpass", req, timeout).await {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("data", &data)
+        .finish();
+    Request::post("", body).header(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/x-www-form-urlencoded"),
+    )
+}
+
+/// POST the query and convert the elements.
+pub(crate) async fn nearby(remote: &Remote, q: &Query) -> NearbyResponse {
+    match remote.json(&request(q, remote.timeout())).await {
         // Overpass reports a query that ran out of time or memory as 200 with a remark.
         Ok(v) if v["remark"].as_str().is_some_and(|r| r.contains("error")) => {
             NearbyResponse::failure(

@@ -1,29 +1,39 @@
-//! [`Places`]: the configured providers, tried in order, behind a short cache.
+//! [`Places`]: the configured providers, tried in order; remote ones behind a cache and
+//! one request per key at a time.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::Value;
+use upstream::SingleFlight;
 
-use crate::limit::RateLimit;
+use crate::cached::AnswerCache;
+use crate::remote::Remote;
 use crate::{
     google, google_new, overpass, Error, Gazetteer, NearbyResponse, PlacesConfig, ProviderKind,
     Query, ATTRIBUTION,
 };
 
-/// Cache key: location rounded to 1e-4 degrees (about 11 m), radius in metres, bound.
-type Key = (i64, i64, i64, usize);
-
-#[derive(Debug)]
 struct Inner {
     config: PlacesConfig,
     api_key: Option<String>,
-    /// Only built when a remote provider is configured.
-    http: Option<reqwest::Client>,
+    /// One per configured remote provider.
+    remotes: HashMap<ProviderKind, Remote>,
     /// `None` when `cache_ttl` is zero.
-    cache: Option<moka::future::Cache<Key, NearbyResponse>>,
-    /// One token bucket per remote provider.
-    limits: HashMap<ProviderKind, RateLimit>,
+    cache: Option<AnswerCache>,
+    /// Remote lookups in flight, by cache key.
+    flights: SingleFlight<String, NearbyResponse>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The config's Debug hides the key; `api_key` is left out altogether.
+        f.debug_struct("Places")
+            .field("config", &self.config)
+            .field("remotes", &self.remotes)
+            .field("cache", &self.cache)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The configured providers with their cache; cheap to clone and share between servers.
@@ -35,9 +45,8 @@ pub struct Places {
 impl Places {
     /// Providers as configured, with the API key `config.api_key` (the binary fills it
     /// from `GOOGLE_PLACES_API_KEY`; the library never reads the environment). If `offline`
-    /// is configured,
-    /// the gazetteer is decoded and indexed here (eagerly, about 0.3 s once per process), so
-    /// the first WHATSAT is fast and damaged data is reported at start.
+    /// is configured, the gazetteer is decoded and indexed here (eagerly, about 0.4 s once
+    /// per process), so the first WHATSAT is fast and damaged data is reported at start.
     ///
     /// # Errors
     /// [`Error::NoProviders`], [`Error::BadUrl`], [`Error::ZeroTimeout`],
@@ -46,58 +55,56 @@ impl Places {
         if config.providers.is_empty() {
             return Err(Error::NoProviders);
         }
-        let mut remote = false;
+        let mut remotes = HashMap::new();
         for &kind in &config.providers {
-            let (key, url) = match kind {
+            let urls = match kind {
                 ProviderKind::Offline => {
                     Gazetteer::try_global()?;
                     continue;
                 }
-                ProviderKind::Google => ("google_base_url", &config.google_base_url),
-                ProviderKind::GoogleNew => ("google_new_base_url", &config.google_new_base_url),
-                ProviderKind::Overpass => ("overpass_url", &config.overpass_url),
+                ProviderKind::Google => {
+                    check_url("google_base_url", &config.google_base_url)?;
+                    vec![config.google_base_url.clone()]
+                }
+                ProviderKind::GoogleNew => {
+                    check_url("google_new_base_url", &config.google_new_base_url)?;
+                    vec![config.google_new_base_url.clone()]
+                }
+                ProviderKind::Overpass => {
+                    check_url("overpass_url", &config.overpass_url)?;
+                    for m in &config.overpass_mirrors {
+                        check_url("overpass_mirrors", m)?;
+                    }
+                    let mut all = vec![config.overpass_url.clone()];
+                    all.extend(config.overpass_mirrors.iter().cloned());
+                    all
+                }
             };
-            remote = true;
-            check_url(key, url)?;
+            if config.timeout.is_zero() {
+                return Err(Error::ZeroTimeout);
+            }
+            if let std::collections::hash_map::Entry::Vacant(slot) = remotes.entry(kind) {
+                let (rate, burst) = (config.rate_per_sec, config.rate_burst);
+                slot.insert(Remote::new(kind, &urls, config.timeout, rate, burst)?);
+            }
         }
-        if remote && config.timeout.is_zero() {
-            return Err(Error::ZeroTimeout);
-        }
-        let http = if remote {
-            Some(
-                reqwest::Client::builder()
-                    .user_agent(concat!("herd-places/", env!("CARGO_PKG_VERSION")))
-                    .build()?,
-            )
-        } else {
-            None
-        };
         let api_key = config.api_key.clone().filter(|k| !k.is_empty());
-        let limits = config
-            .providers
-            .iter()
-            .filter(|&&k| k != ProviderKind::Offline)
-            .map(|&k| (k, RateLimit::new(config.rate_per_sec, config.rate_burst)))
-            .collect();
-        let cache = (!config.cache_ttl.is_zero()).then(|| {
-            moka::future::Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(config.cache_ttl)
-                .build()
-        });
+        // Offline answers take microseconds: only remote ones are worth a cache.
+        let cache = (!config.cache_ttl.is_zero() && !remotes.is_empty())
+            .then(|| AnswerCache::new(config.cache_bytes, config.cache_ttl));
         Ok(Places {
             inner: Arc::new(Inner {
                 config,
                 api_key,
-                http,
+                remotes,
                 cache,
-                limits,
+                flights: SingleFlight::new(),
             }),
         })
     }
 
-    /// The offline provider alone with the default cache. Cannot fail: it needs no HTTP
-    /// client, and damaged embedded data degrades to `ZERO_RESULTS` (with an error logged).
+    /// The offline provider alone. Cannot fail: it needs no HTTP client, and damaged
+    /// embedded data degrades to `ZERO_RESULTS` (with an error logged).
     pub fn offline() -> Places {
         Places::new(PlacesConfig::default()).unwrap_or_else(|e| {
             tracing::error!(error = %e, "offline places unavailable; answers will be empty");
@@ -105,9 +112,9 @@ impl Places {
                 inner: Arc::new(Inner {
                     config: PlacesConfig::default(),
                     api_key: None,
-                    http: None,
+                    remotes: HashMap::new(),
                     cache: None,
-                    limits: HashMap::new(),
+                    flights: SingleFlight::new(),
                 }),
             }
         })
@@ -134,40 +141,11 @@ impl Places {
             radius_km,
             limit,
         };
-        let Some(cache) = &self.inner.cache else {
-            return self.ask_providers(&q).await;
-        };
-        let key: Key = (
-            (lat * 1e4).round() as i64,
-            (lon * 1e4).round() as i64,
-            (radius_km * 1000.0).round() as i64,
-            limit,
-        );
-        // One provider round per key at a time: concurrent identical queries wait for the
-        // first. A failure is kept out of the cache and handed back to its own caller only.
-        let mut failure = None;
-        let answer = cache
-            .optionally_get_with(key, async {
-                let a = self.ask_providers(&q).await;
-                if a.is_answer() {
-                    Some(a)
-                } else {
-                    failure = Some(a);
-                    None
-                }
-            })
-            .await;
-        answer
-            .or(failure)
-            .unwrap_or_else(|| NearbyResponse::failure("UNKNOWN_ERROR", "no provider answered"))
-    }
-
-    async fn ask_providers(&self, q: &Query) -> NearbyResponse {
         let mut last = NearbyResponse::failure("UNKNOWN_ERROR", "no provider answered");
         for &kind in &self.inner.config.providers {
             let answer = self.ask(kind, q).await;
             if answer.is_answer() {
-                return answer.nearest_first(q.lat, q.lon, q.limit);
+                return answer;
             }
             tracing::warn!(
                 provider = kind.name(),
@@ -180,55 +158,75 @@ impl Places {
         last
     }
 
-    async fn ask(&self, kind: ProviderKind, q: &Query) -> NearbyResponse {
-        let key = self.inner.api_key.as_deref();
+    /// One provider's answer, nearest first and cut to the bound.
+    async fn ask(&self, kind: ProviderKind, q: Query) -> NearbyResponse {
         if kind == ProviderKind::Offline {
-            return NearbyResponse::found(
-                Gazetteer::global().results(q.lat, q.lon, q.radius_km, q.limit),
-                vec![ATTRIBUTION.to_string()],
-            );
+            return offline(&q);
         }
         if q.radius_m() == 0 {
             return NearbyResponse::found(Vec::new(), Vec::new());
         }
-        if let Some(limit) = self.inner.limits.get(&kind) {
-            if !limit.try_take() {
-                return NearbyResponse::failure(
-                    "OVER_QUERY_LIMIT",
-                    format!(
-                        "{}: local rate limit of {}/s reached",
-                        kind.name(),
-                        limit.rate()
-                    ),
-                );
-            }
+        let key = AnswerCache::key(kind, &q);
+        if let Some(hit) = self.inner.cache.as_ref().and_then(|c| c.get(&key)) {
+            return hit;
         }
-        let mut answer = self.ask_remote(kind, q).await;
-        if let Some(key) = key.filter(|k| !k.is_empty()) {
+        // One lookup per key at a time: concurrent identical queries share the first
+        // one's answer. It runs as its own task, so it completes (and fills the cache)
+        // even if the client that asked has gone.
+        let places = self.clone();
+        let k = key.clone();
+        let flight = self
+            .inner
+            .flights
+            .run(key, move || async move {
+                let answer = places.ask_remote(kind, &q).await;
+                if answer.is_answer() {
+                    if let Some(c) = &places.inner.cache {
+                        c.put(k, &answer);
+                    }
+                }
+                answer
+            })
+            .await;
+        flight.value.unwrap_or_else(|| {
+            NearbyResponse::failure(
+                "UNKNOWN_ERROR",
+                format!("{}: the lookup failed", kind.name()),
+            )
+        })
+    }
+
+    /// Ask the remote provider `kind`, with the key redacted from whatever comes back.
+    async fn ask_remote(&self, kind: ProviderKind, q: &Query) -> NearbyResponse {
+        let key = self.inner.api_key.as_deref();
+        let Some(remote) = self.inner.remotes.get(&kind) else {
+            return NearbyResponse::failure(
+                "UNKNOWN_ERROR",
+                format!("{}: not configured", kind.name()),
+            );
+        };
+        let mut answer = match kind {
+            ProviderKind::Google => google::nearby(remote, key, q).await,
+            ProviderKind::GoogleNew => google_new::nearby(remote, key, q).await,
+            ProviderKind::Overpass => overpass::nearby(remote, q).await,
+            ProviderKind::Offline => return offline(q),
+        };
+        if let Some(key) = key {
             redact(&mut answer, key);
+        }
+        if answer.is_answer() {
+            answer = answer.nearest_first(q.lat, q.lon, q.limit);
         }
         answer
     }
+}
 
-    async fn ask_remote(&self, kind: ProviderKind, q: &Query) -> NearbyResponse {
-        let cfg = &self.inner.config;
-        let key = self.inner.api_key.as_deref();
-        let Some(http) = &self.inner.http else {
-            return NearbyResponse::failure("UNKNOWN_ERROR", "no HTTP client");
-        };
-        match kind {
-            ProviderKind::Google => {
-                google::nearby(http, &cfg.google_base_url, key, q, cfg.timeout).await
-            }
-            ProviderKind::GoogleNew => {
-                google_new::nearby(http, &cfg.google_new_base_url, key, q, cfg.timeout).await
-            }
-            ProviderKind::Overpass => {
-                overpass::nearby(http, &cfg.overpass_url, q, cfg.timeout).await
-            }
-            ProviderKind::Offline => NearbyResponse::failure("UNKNOWN_ERROR", "unreachable"),
-        }
-    }
+/// The bundled gazetteer's answer (already nearest first and cut).
+fn offline(q: &Query) -> NearbyResponse {
+    NearbyResponse::found(
+        Gazetteer::global().results(q.lat, q.lon, q.radius_km, q.limit),
+        vec![ATTRIBUTION.to_string()],
+    )
 }
 
 /// Replace the API key wherever a provider echoed it (an error message quoting the
@@ -256,15 +254,26 @@ fn redact(answer: &mut NearbyResponse, key: &str) {
     answer.results.iter_mut().for_each(|r| walk(r, key));
 }
 
+/// An http(s) URL with a host and no query (each provider adds its own parameters, and a
+/// key in a configured query would escape the redaction). The error shows the URL up to
+/// its query only.
 fn check_url(key: &'static str, url: &str) -> Result<(), Error> {
-    let bad = |reason: String| Error::BadUrl {
+    let bad = |reason: &str| Error::BadUrl {
         key,
-        url: url.to_string(),
-        reason,
+        url: url.split(['?', '#']).next().unwrap_or_default().to_string(),
+        reason: reason.to_string(),
     };
-    let parsed = reqwest::Url::parse(url).map_err(|e| bad(e.to_string()))?;
-    match parsed.scheme() {
-        "http" | "https" => Ok(()),
-        other => Err(bad(format!("scheme {other:?}"))),
+    let parsed = url::Url::parse(url).map_err(|_| bad("not an absolute URL"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(bad("the scheme must be http or https"));
     }
+    if parsed.host().is_none() {
+        return Err(bad("no host"));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(bad(
+            "a query or fragment is not allowed (the provider adds its own)",
+        ));
+    }
+    Ok(())
 }

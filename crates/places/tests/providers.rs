@@ -433,3 +433,121 @@ async fn remote_providers_are_rate_limited() {
     assert_eq!(fake.hits(), 5);
     assert_eq!(from_offline, 25);
 }
+
+/// A 503 reply with no body worth reading, then the connection closes.
+fn unavailable() -> Reply {
+    Reply::Raw("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy".into())
+}
+
+/// Through crates/upstream: a transient failure (503) is retried, an answer that is not
+/// transient (400, 403, 500, 429 without Retry-After) is sent exactly once.
+#[tokio::test]
+async fn only_transient_failures_are_retried() {
+    let busy = FakeHttp::start(unavailable()).await;
+    let r = ask(config(vec![ProviderKind::Google], &busy.url("/")), 3).await;
+    assert_eq!(r.status, "UNKNOWN_ERROR");
+    assert!(r.error_message.unwrap().contains("HTTP 503"));
+    assert_eq!(busy.hits(), 3, "one try and two retries");
+    for code in [400, 403, 429, 500] {
+        let f = FakeHttp::start(Reply::Json(code, "{}".into())).await;
+        let r = ask(config(vec![ProviderKind::Google], &f.url("/")), 3).await;
+        assert!(!r.is_answer(), "{code}");
+        assert_eq!(f.hits(), 1, "{code} was retried");
+    }
+}
+
+/// Overpass mirrors are redundant providers: the one that fails is skipped over to one
+/// that answers, within the same lookup.
+#[tokio::test]
+async fn overpass_fails_over_to_a_mirror() {
+    let busy = FakeHttp::start(unavailable()).await;
+    let good = FakeHttp::start(Reply::Json(200, OVERPASS_OK.into())).await;
+    let mut cfg = config(vec![ProviderKind::Overpass], &busy.url("/api/interpreter"));
+    cfg.overpass_mirrors = vec![good.url("/api/interpreter")];
+    cfg.timeout = Duration::from_secs(5);
+    let r = ask(cfg, 5).await;
+    assert_eq!(r.status, "OK");
+    assert_eq!(r.results[0]["place_id"], "osm:node:42");
+    assert_eq!((busy.hits(), good.hits()), (1, 1));
+}
+
+/// Retries take tokens from the provider's bucket too: with a burst of 2, a failing
+/// provider is sent 2 requests (not 3), and the next lookup none.
+#[tokio::test]
+async fn retries_respect_the_rate_limit() {
+    let busy = FakeHttp::start(unavailable()).await;
+    let mut cfg = config(vec![ProviderKind::Google], &busy.url("/"));
+    cfg.rate_per_sec = 0.001;
+    cfg.rate_burst = 2;
+    let places = Places::new(cfg).unwrap();
+    assert_eq!(
+        places.nearby(LA.0, LA.1, 5.0, 3).await.status,
+        "UNKNOWN_ERROR"
+    );
+    assert_eq!(busy.hits(), 2);
+    let r = places.nearby(LA.0, LA.1, 5.0, 3).await;
+    assert_eq!(r.status, "OVER_QUERY_LIMIT");
+    assert_eq!(busy.hits(), 2);
+}
+
+/// A provider that keeps failing trips its circuit breaker: it is then skipped at once
+/// (no request, no wait) and the next provider answers.
+#[tokio::test]
+async fn breaker_skips_a_failing_provider() {
+    let busy = FakeHttp::start(unavailable()).await;
+    let mut cfg = config(
+        vec![ProviderKind::Google, ProviderKind::Offline],
+        &busy.url("/"),
+    );
+    cfg.timeout = Duration::from_secs(5);
+    let places = Places::new(cfg).unwrap();
+    for _ in 0..3 {
+        assert_eq!(places.nearby(LA.0, LA.1, 5.0, 3).await.status, "OK");
+    }
+    let sent = busy.hits();
+    assert_eq!(sent, 5, "the breaker opens after 5 consecutive failures");
+    let start = Instant::now();
+    let r = places.nearby(LA.0, LA.1, 5.0, 3).await;
+    assert!(r.results[0]["place_id"]
+        .as_str()
+        .unwrap()
+        .starts_with("geonames:"));
+    assert_eq!(busy.hits(), sent);
+    assert!(
+        start.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+/// A configured URL may not carry a query (a key there would escape the redaction), and
+/// the error does not repeat it.
+#[test]
+fn configured_query_is_refused_unrepeated() {
+    let mut c = config(
+        vec![ProviderKind::Google],
+        "http://127.0.0.1:1/x?key=SECRET-1",
+    );
+    let e = Places::new(c.clone()).unwrap_err().to_string();
+    assert!(e.contains("google_base_url") && e.contains("query"), "{e}");
+    assert!(!e.contains("SECRET"), "{e}");
+    c.providers = vec![ProviderKind::Overpass];
+    c.overpass_url = "http://127.0.0.1:1/api/interpreter".into();
+    c.overpass_mirrors = vec!["https://m/api/interpreter#SECRET-2".into()];
+    let e = Places::new(c).unwrap_err().to_string();
+    assert!(
+        e.contains("overpass_mirrors") && !e.contains("SECRET"),
+        "{e}"
+    );
+}
+
+/// Neither `Places` nor its config shows the key in `Debug` (a node config may be logged).
+#[test]
+fn debug_never_shows_the_key() {
+    let mut cfg = config(vec![ProviderKind::Google], "http://127.0.0.1:1/");
+    cfg.api_key = Some("SECRET-KEY-debug".into());
+    let places = Places::new(cfg.clone()).unwrap();
+    for shown in [format!("{places:?}"), format!("{cfg:?}")] {
+        assert!(!shown.contains("SECRET"), "{shown}");
+    }
+}

@@ -12,15 +12,20 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use http::header::{CONTENT_LENGTH, RETRY_AFTER};
-use http::HeaderMap;
 use tokio::time::Instant;
 
 use crate::provider::{order, Provider};
+use crate::retry_after::parse_retry_after;
 use crate::{BreakerState, ErrorKind, Request, Response, UpstreamConfig, UpstreamError};
 
 /// Called after every attempt: provider origin, time taken, and the failure kind if it
 /// failed (a metrics hook).
 pub type Observer = Arc<dyn Fn(&str, Duration, Option<ErrorKind>) + Send + Sync>;
+
+/// Asked before every attempt after the first (a retry, or failover to another provider):
+/// `false` ends the fetch with the failure in hand. A caller's request budget, such as a
+/// per-API rate limit that retries must not get around.
+pub type RetryGate = Arc<dyn Fn() -> bool + Send + Sync>;
 
 /// A provider's health, for metrics and `/health`.
 #[derive(Clone, Debug, PartialEq)]
@@ -60,6 +65,7 @@ pub struct Upstream {
     http: reqwest::Client,
     cfg: UpstreamConfig,
     observer: Option<Observer>,
+    retry_gate: Option<RetryGate>,
 }
 
 impl std::fmt::Debug for Upstream {
@@ -107,12 +113,20 @@ impl Upstream {
             http,
             cfg,
             observer: None,
+            retry_gate: None,
         })
     }
 
     /// Call `observer` after every attempt (for latency histograms per provider).
     pub fn with_observer(mut self, observer: Observer) -> Upstream {
         self.observer = Some(observer);
+        self
+    }
+
+    /// Ask `gate` before every attempt after the first; when it says no, the fetch ends
+    /// with the last failure (see [`RetryGate`]).
+    pub fn with_retry_gate(mut self, gate: RetryGate) -> Upstream {
+        self.retry_gate = Some(gate);
         self
     }
 
@@ -171,6 +185,10 @@ impl Upstream {
                     break;
                 }
                 tokio::time::sleep(wait).await;
+            }
+            // Asked after the backoff, so a budget that refills over time sees the wait.
+            if attempt > 0 && self.retry_gate.as_ref().is_some_and(|gate| !gate()) {
+                break;
             }
             let (base, origin) = {
                 let mut p = self.lock();
@@ -282,7 +300,13 @@ impl Upstream {
             return Err(too_large());
         }
         let mut body = BytesMut::with_capacity(declared.unwrap_or(0));
-        while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e, origin))? {
+        // A body that breaks off (reset, closed before Content-Length) is a transport
+        // failure another try may get past; reqwest reports it as a decode error, and no
+        // decompression is enabled that could make it anything else.
+        let broken = || UpstreamError::Connect {
+            provider: origin.to_string(),
+        };
+        while let Some(chunk) = resp.chunk().await.map_err(|_| broken())? {
             if body.len() + chunk.len() > limit {
                 return Err(too_large());
             }
@@ -314,55 +338,16 @@ fn retry_after(e: &UpstreamError) -> Option<Duration> {
     }
 }
 
-/// `Retry-After: <seconds>` or an HTTP date.
-pub(crate) fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = httpdate_parse(v)?;
-    Some(
-        when.duration_since(std::time::SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
-}
-
-fn httpdate_parse(v: &str) -> Option<std::time::SystemTime> {
-    // reqwest does not re-export a date parser; RFC 9110 IMF-fixdate is the only form
-    // servers must send, which this accepts ("Sun, 06 Nov 1994 08:49:37 GMT").
-    let parts: Vec<&str> = v.split_whitespace().collect();
-    let [_, day, mon, year, time, "GMT"] = parts[..] else {
-        return None;
-    };
-    let months = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let m = months.iter().position(|x| *x == mon)? as u64 + 1;
-    let (d, y): (u64, u64) = (day.parse().ok()?, year.parse().ok()?);
-    let hms: Vec<u64> = time
-        .split(':')
-        .map(|x| x.parse().ok())
-        .collect::<Option<_>>()?;
-    let [h, mi, s] = hms[..] else { return None };
-    if !(1970..10000).contains(&y) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
-        return None;
-    }
-    // Days from civil (Howard Hinnant's algorithm), valid for years >= 1970 here.
-    let (y2, m2) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
-    let era = y2 / 400;
-    let yoe = y2 - era * 400;
-    let doy = (153 * m2 + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + h * 3600 + mi * 60 + s;
-    Some(std::time::UNIX_EPOCH + Duration::from_secs(secs))
-}
-
 /// Map a reqwest error to a kind without its text (which carries the URL).
 fn classify(e: &reqwest::Error, origin: &str) -> UpstreamError {
     let provider = origin.to_string();
     if e.is_timeout() {
         UpstreamError::Timeout { provider }
+    } else if malformed(e) {
+        UpstreamError::Invalid {
+            provider,
+            reason: "not a valid HTTP answer",
+        }
     } else if e.is_connect() || e.is_request() || e.is_body() {
         // Refused, reset, or closed mid-answer: another try may well work.
         UpstreamError::Connect { provider }
@@ -374,28 +359,24 @@ fn classify(e: &reqwest::Error, origin: &str) -> UpstreamError {
     }
 }
 
+/// Whether hyper found the answer malformed (not HTTP, bad status line, headers past its
+/// limit): the same provider would send the same again, so it is not transient.
+fn malformed(e: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_parse)
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Seconds and IMF dates; garbage is ignored.
-    #[test]
-    fn retry_after_forms() {
-        let mut h = HeaderMap::new();
-        h.insert(RETRY_AFTER, http::HeaderValue::from_static("3"));
-        assert_eq!(parse_retry_after(&h), Some(Duration::from_secs(3)));
-        h.insert(
-            RETRY_AFTER,
-            http::HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
-        );
-        assert_eq!(parse_retry_after(&h), Some(Duration::ZERO));
-        h.insert(RETRY_AFTER, http::HeaderValue::from_static("soon"));
-        assert_eq!(parse_retry_after(&h), None);
-        assert_eq!(
-            httpdate_parse("Sun, 06 Nov 1994 08:49:37 GMT"),
-            Some(std::time::UNIX_EPOCH + Duration::from_secs(784_111_777))
-        );
-    }
 
     /// Bad provider URLs are refused without echoing their path or query.
     #[test]
@@ -410,18 +391,5 @@ mod tests {
         assert!(Upstream::new(&["not a url"], cfg.clone()).is_err());
         let up = Upstream::new(&["http://127.0.0.1:9/api/"], cfg).unwrap();
         assert_eq!(up.origins(), vec!["http://127.0.0.1:9".to_string()]);
-    }
-
-    proptest::proptest! {
-        /// No header value makes the Retry-After parser panic.
-        #[test]
-        fn retry_after_never_panics(s in "[ -~]{0,40}") {
-            let _ = httpdate_parse(&s);
-            if let Ok(v) = http::HeaderValue::from_str(&s) {
-                let mut h = HeaderMap::new();
-                h.insert(RETRY_AFTER, v);
-                let _ = parse_retry_after(&h);
-            }
-        }
     }
 }

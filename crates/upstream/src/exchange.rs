@@ -5,7 +5,11 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
 /// A request to send to whichever provider is tried: a path and query relative to the
 /// provider's base URL, and extra headers (conditional validators, a JSON body's type).
-#[derive(Clone, Debug)]
+///
+/// Its `Debug` shows the path but not the query or the body, and header values marked
+/// sensitive ([`HeaderValue::set_sensitive`]) as `Sensitive`: an API key travels in one
+/// of those, and a request may end up in a log line.
+#[derive(Clone)]
 pub struct Request {
     /// `GET` unless set otherwise.
     pub method: Method,
@@ -42,6 +46,47 @@ impl Request {
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Request {
         self.headers.append(name, value);
         self
+    }
+
+    /// Add a header whose value is a secret (an API key): marked sensitive, so `Debug`
+    /// shows it as `Sensitive` (and HTTP/2 never indexes it).
+    pub fn secret_header(self, name: HeaderName, mut value: HeaderValue) -> Request {
+        value.set_sensitive(true);
+        self.header(name, value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Neither the query nor a secret header nor the body shows in `Debug`.
+    #[test]
+    fn debug_hides_secrets() {
+        let r = Request::post("/v1/search?key=SECRET1", "SECRET2 body").secret_header(
+            HeaderName::from_static("x-api-key"),
+            HeaderValue::from_static("SECRET3"),
+        );
+        let shown = format!("{r:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(
+            shown.contains("/v1/search") && shown.contains("x-api-key"),
+            "{shown}"
+        );
+        assert!(format!("{:?}", Request::get("")).contains("query_bytes: 0"));
+    }
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path = self.path_and_query.split('?').next().unwrap_or_default();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &path)
+            .field("query_bytes", &(self.path_and_query.len() - path.len()))
+            .field("headers", &self.headers)
+            .field("body_bytes", &self.body.len())
+            .finish()
     }
 }
 

@@ -25,7 +25,9 @@
 //! - [`breaker`]: [`Breaker`], the per-provider circuit breaker (pure, clock passed in).
 //! - [`provider`]: [`Provider`], a base URL with its latency average and breaker; the
 //!   fastest-first order.
-//! - [`client`]: [`Upstream`], the fetch loop with failover.
+//! - [`client`]: [`Upstream`], the fetch loop with failover (and an optional
+//!   [`RetryGate`], a caller's budget for retries).
+//! - `retry_after`: the `Retry-After` header, as a wait.
 //! - [`single_flight`](mod@single_flight): [`SingleFlight`], one fetch per key at a time.
 //!
 //! # Example
@@ -50,10 +52,11 @@ pub mod config;
 pub mod error;
 pub mod exchange;
 pub mod provider;
+mod retry_after;
 pub mod single_flight;
 
 pub use breaker::{Breaker, BreakerState};
-pub use client::{ProviderStatus, Upstream};
+pub use client::{ProviderStatus, RetryGate, Upstream};
 pub use config::UpstreamConfig;
 pub use error::{ErrorKind, UpstreamError};
 pub use exchange::{Request, Response};

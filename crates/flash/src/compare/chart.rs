@@ -65,7 +65,7 @@ fn panel(
     let ymax = r
         .cells
         .iter()
-        .filter(|c| c.mix == mix)
+        .filter(|c| c.mix == mix && c.requests > 0)
         .map(m.value)
         .fold(1.0, f64::max)
         * 1.1;
@@ -164,6 +164,8 @@ mod tests {
                 cell("epoll", 1, 15.0),
                 cell("epoll", 10, 30.0),
             ],
+            load_average: "0.1 / 0.2".into(),
+            unsettled: Vec::new(),
         };
         let d = crate::testdir::TestDir::new();
         let path = d.path().join("c.svg");

@@ -42,6 +42,11 @@ pub(crate) fn render(r: &Report) -> String {
     let _ = writeln!(s, "- Date: {}", r.date);
     let _ = writeln!(
         s,
+        "- Load average at the start / end: {} (above about 0.5, other work shared the pinned cores; the cells of one row were taken in turn, so it fell on all servers alike)",
+        r.load_average
+    );
+    let _ = writeln!(
+        s,
         "- Each cell: {:.1} s warm-up, then {:.1} s measured; closed loop, keep-alive connections, one load thread.",
         r.warmup_secs, r.duration_secs
     );
@@ -72,11 +77,16 @@ pub(crate) fn render(r: &Report) -> String {
                     Some(cell) => {
                         let _ = write!(
                             s,
-                            " {} · {} · {:.0} µs",
+                            " {} · {} · ",
                             thousands(cell.requests_per_sec),
-                            ms(cell.p99_ms),
-                            cell.cpu_us_per_request
+                            ms(cell.p99_ms)
                         );
+                        // No answer: there is no cost per answer to show.
+                        if cell.requests == 0 {
+                            s.push('-');
+                        } else {
+                            let _ = write!(s, "{:.0} µs", cell.cpu_us_per_request);
+                        }
                         if cell.failures > 0 {
                             let _ = write!(s, " ({} failed)", thousands(cell.failures as f64));
                         }

@@ -177,6 +177,11 @@ pub struct Report {
     pub connections: Vec<usize>,
     /// Every cell.
     pub cells: Vec<Cell>,
+    /// The machine's 1-minute load average at the start and the end ("0.10 / 0.35"):
+    /// above about 0.5, other work shared the pinned cores.
+    pub load_average: String,
+    /// Cells after which the server was still busy at the settle deadline.
+    pub unsettled: Vec<String>,
 }
 
 impl Report {
@@ -223,12 +228,17 @@ pub fn run(plan: &Plan) -> Result<Report, Error> {
         mixes: plan.mixes.clone(),
         connections: plan.connections.clone(),
         cells: Vec::new(),
+        load_average: load_average(),
+        unsettled: Vec::new(),
     };
+    // Every server runs from the start, idle while another is measured, and the cells are
+    // taken server after server for each (mix, connections): other work on the machine
+    // then falls on all of them alike instead of on whichever ran last.
+    let mut running: Vec<Server> = Vec::new();
+    if pinned {
+        pin(plan.server_cpu);
+    }
     for name in &servers {
-        // Servers start pinned to the server core: switch this thread there to spawn.
-        if pinned {
-            pin(plan.server_cpu);
-        }
         let started = match name.as_str() {
             "nginx" => match &plan.nginx {
                 Some(n) => Server::nginx(n, &root, &work.0),
@@ -239,26 +249,54 @@ pub fn run(plan: &Plan) -> Result<Report, Error> {
                 Server::flash(&plan.exe, model, &root, &work.0.join(format!("{m}.log")))
             }
         };
-        if pinned {
-            pin(plan.load_cpu);
-        }
-        let mut server = started?;
-        for &mix in &plan.mixes {
-            if name == "nginx" && !mix.static_file() {
-                continue;
-            }
-            for &c in &plan.connections {
-                let cell = measure(plan, &server, mix, c)?;
+        running.push(started?);
+    }
+    if pinned {
+        pin(plan.load_cpu);
+    }
+    for &mix in &plan.mixes {
+        for &c in &plan.connections {
+            for server in &running {
+                if server.name == "nginx" && !mix.static_file() {
+                    continue;
+                }
+                let cell = measure(plan, server, mix, c)?;
                 eprintln!(
                     "{:<10} {:<5} {:>5} conns: {:>9.0} req/s  p99 {:>9.3} ms  failures {:>6}  cpu {:>4.2} cores {:>7.1} us/req  {:>7.1} MiB {:>5} threads {:>5} procs",
                     cell.server, mix.name(), c, cell.requests_per_sec, cell.p99_ms, cell.failures, cell.server_cores, cell.cpu_us_per_request, cell.memory_mib, cell.threads, cell.processes
                 );
                 report.cells.push(cell);
+                // Requests whose clients gave up are still queued in the server: let it
+                // finish them before the next cell, or they would be charged to it.
+                if !procfs::settle(server.pid(), SETTLE_MAX) {
+                    eprintln!(
+                        "{} still busy {} s after its cell",
+                        server.name,
+                        SETTLE_MAX.as_secs()
+                    );
+                    report
+                        .unsettled
+                        .push(format!("{} {} {}", server.name, mix.name(), c));
+                }
             }
         }
+    }
+    for mut server in running {
         server.stop();
     }
+    report.load_average = format!("{} / {}", report.load_average, load_average());
     Ok(report)
+}
+
+/// Longest wait for a server to go idle after a cell.
+const SETTLE_MAX: Duration = Duration::from_secs(60);
+
+/// The 1-minute load average.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
 }
 
 fn measure(plan: &Plan, server: &Server, mix: Mix, connections: usize) -> Result<Cell, Error> {

@@ -87,6 +87,25 @@ pub(crate) fn cpu_ticks(pid: u32) -> u64 {
         .sum()
 }
 
+/// Wait until the tree uses (nearly) no CPU over a 300 ms window, up to `max`; false if
+/// it was still busy then.
+pub(crate) fn settle(pid: u32, max: Duration) -> bool {
+    let deadline = std::time::Instant::now() + max;
+    let window = Duration::from_millis(300);
+    // 2% of the window.
+    let quiet = (ticks_per_sec() * window.as_secs_f64() * 0.02).max(1.0) as u64;
+    loop {
+        let before = cpu_ticks(pid);
+        std::thread::sleep(window);
+        if cpu_ticks(pid).saturating_sub(before) <= quiet {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+    }
+}
+
 /// Clock ticks per second.
 pub(crate) fn ticks_per_sec() -> f64 {
     nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)

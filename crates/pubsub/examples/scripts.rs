@@ -9,7 +9,9 @@ fn main() {
         ("subscribe", &*SUBSCRIBE_SCRIPT),
         ("unsubscribe", &*UNSUBSCRIBE_SCRIPT),
         ("publish", &*PUBLISH_SCRIPT),
-        ("poll", &*POLL_SCRIPT),
+        ("claim", &*CLAIM_SCRIPT),
+        ("confirm", &*CONFIRM_SCRIPT),
+        ("release", &*RELEASE_SCRIPT),
     ];
     match args.as_slice() {
         [flag, name] if flag == "--source" => {

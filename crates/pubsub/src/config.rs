@@ -76,6 +76,10 @@ fn hide_password(url: &str) -> String {
     }
 }
 
+/// The shortest claim lease: below it, replies in progress would routinely be taken over
+/// by the subscriber's next read and delivered twice.
+pub const MIN_LEASE: Duration = Duration::from_millis(100);
+
 /// One node's configuration. [`Config::default`] is what `herd pubsub` runs with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -93,6 +97,11 @@ pub struct Config {
     /// Redis store: how long any one Redis call may take before the request fails with
     /// 503. Default 2 s.
     pub redis_timeout: Duration,
+    /// Redis store: how long a read's claim holds its message before another read may
+    /// take it again. A read cut off by a node crash is redelivered this long after it
+    /// began; a reply still being written when it ends may be delivered twice. Default
+    /// 30 s.
+    pub claim_lease: Duration,
 }
 
 impl Default for Config {
@@ -103,6 +112,7 @@ impl Default for Config {
             max_wait: Duration::from_secs(30),
             max_pending_bytes: 1 << 30,
             redis_timeout: Duration::from_secs(2),
+            claim_lease: crate::store::redis::DEFAULT_LEASE,
         }
     }
 }
@@ -132,6 +142,12 @@ impl Config {
         }
         if self.redis_timeout.is_zero() {
             return Err(Error::Config("redis_timeout must be above zero".into()));
+        }
+        if self.claim_lease < MIN_LEASE {
+            return Err(Error::Config(format!(
+                "claim_lease ({:?}) must be at least {MIN_LEASE:?}",
+                self.claim_lease
+            )));
         }
         Ok(())
     }
@@ -173,5 +189,21 @@ mod tests {
         let mut c = Config::default();
         c.max_wait = c.limits.idle_timeout;
         assert!(c.validate().unwrap_err().to_string().contains("max_wait"));
+    }
+
+    /// The claim lease at its minimum is accepted, 1 ms less is refused.
+    #[test]
+    fn validate_lease_edge() {
+        let mut c = Config {
+            claim_lease: MIN_LEASE,
+            ..Config::default()
+        };
+        assert!(c.validate().is_ok());
+        c.claim_lease = MIN_LEASE - Duration::from_millis(1);
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("claim_lease"));
     }
 }

@@ -12,17 +12,23 @@
 //! over [`netkit::Limits::max_body_bytes`] 413, a bad `wait` 400, a store that is down or
 //! full 503 with `Retry-After: 1`. All of these answers have empty bodies; a message comes
 //! back byte for byte. Status mapping happens here and nowhere else.
+//!
+//! A message is claimed, not consumed: its body is a [`Reply`] that confirms the claim
+//! once the last byte is written to the socket, and hands the message back if the
+//! connection breaks first (see [`crate::reply`]).
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use hyper::{Method, Request, Response, StatusCode};
 use netkit::Shutdown;
 
+use crate::broker::Read;
+use crate::reply::Reply;
 use crate::route::{parse_path, parse_wait, Target};
 use crate::{Broker, Error, Polled, Store};
 
@@ -37,16 +43,16 @@ pub struct App<S> {
     pub max_wait: std::time::Duration,
 }
 
-type Resp = Response<Full<Bytes>>;
+type Resp<S> = Response<Reply<S>>;
 
-fn empty(status: StatusCode) -> Resp {
-    let mut r = Response::new(Full::new(Bytes::new()));
+fn empty<S: Store>(status: StatusCode) -> Resp<S> {
+    let mut r = Response::new(Reply::plain(Bytes::new()));
     *r.status_mut() = status;
     r
 }
 
-fn with_body(body: Bytes, content_type: &'static str) -> Resp {
-    let mut r = Response::new(Full::new(body));
+fn with_body<S: Store>(body: Reply<S>, content_type: &'static str) -> Resp<S> {
+    let mut r = Response::new(body);
     r.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     r
@@ -57,25 +63,25 @@ pub async fn handle<S: Store>(
     app: Arc<App<S>>,
     stop: Shutdown,
     req: Request<Incoming>,
-) -> Result<Resp, Infallible> {
+) -> Result<Resp<S>, Infallible> {
     let resp = route(&app, &stop, req).await;
     app.broker.metrics().response(resp.status().as_u16());
     Ok(resp)
 }
 
-async fn route<S: Store>(app: &App<S>, stop: &Shutdown, req: Request<Incoming>) -> Resp {
+async fn route<S: Store>(app: &App<S>, stop: &Shutdown, req: Request<Incoming>) -> Resp<S> {
     let path = req.uri().path();
     let broker = &app.broker;
     if req.method() == Method::GET {
         match path {
             "/metrics" => {
                 let text = broker.metrics().render(broker.store().stats());
-                return with_body(Bytes::from(text), "text/plain; version=0.0.4");
+                return with_body(Reply::plain(text.into()), "text/plain; version=0.0.4");
             }
             "/health" => {
                 return match broker.store().health().await {
-                    Ok(()) => with_body(Bytes::from_static(b"ok\n"), "text/plain"),
-                    Err(e) => store_error(e),
+                    Ok(()) => with_body(Reply::plain(Bytes::from_static(b"ok\n")), "text/plain"),
+                    Err(e) => store_error(broker, e),
                 };
             }
             _ => {}
@@ -117,10 +123,12 @@ async fn route<S: Store>(app: &App<S>, stop: &Shutdown, req: Request<Incoming>) 
                 return empty(StatusCode::BAD_REQUEST);
             };
             broker
-                .poll(&topic, &user, wait, stop)
+                .claim(&topic, &user, wait, stop)
                 .await
-                .map(|p| match p {
-                    Polled::Message(body) => with_body(body, "application/octet-stream"),
+                .map(|Read { polled, receipt }| match polled {
+                    Polled::Message(body) => {
+                        with_body(Reply::message(body, receipt), "application/octet-stream")
+                    }
                     Polled::Empty => empty(StatusCode::NO_CONTENT),
                     Polled::NotSubscribed => empty(StatusCode::NOT_FOUND),
                 })
@@ -128,26 +136,27 @@ async fn route<S: Store>(app: &App<S>, stop: &Shutdown, req: Request<Incoming>) 
         (_, Target::Topic(_)) => return not_allowed("POST"),
         (_, Target::Subscription { .. }) => return not_allowed("GET, POST, DELETE"),
     };
-    outcome.unwrap_or_else(store_error)
+    outcome.unwrap_or_else(|e| store_error(broker, e))
 }
 
-fn not_allowed(allow: &'static str) -> Resp {
+fn not_allowed<S: Store>(allow: &'static str) -> Resp<S> {
     let mut r = empty(StatusCode::METHOD_NOT_ALLOWED);
     r.headers_mut()
         .insert(ALLOW, HeaderValue::from_static(allow));
     r
 }
 
-/// The one place store errors become statuses.
-fn store_error(e: Error) -> Resp {
+/// The one place store errors become statuses. Logged through the broker, which writes
+/// at most one line a second while the store is down.
+fn store_error<S: Store>(broker: &Broker<S>, e: Error) -> Resp<S> {
     if e.is_transient() {
-        tracing::warn!(error = %e, "store operation failed; answering 503");
+        broker.report(&e, "answering 503");
         let mut r = empty(StatusCode::SERVICE_UNAVAILABLE);
         r.headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from_static("1"));
         r
     } else {
-        tracing::error!(error = %e, "store operation failed; answering 500");
+        broker.report(&e, "answering 500");
         empty(StatusCode::INTERNAL_SERVER_ERROR)
     }
 }

@@ -1,8 +1,9 @@
 //! HTTP publish/subscribe with no-loss delivery per subscriber (`herd pubsub`).
 //!
 //! A message published to a topic goes to every user subscribed at that moment, in
-//! publish order, once each, and is kept until each of them has read it or unsubscribed;
-//! then it is freed. Subscriptions and messages live in a [`Store`]: in this process
+//! publish order, and is kept until each of them has read it or unsubscribed; then it is
+//! freed. Delivery is exactly once while nodes live; with Redis, a node killed mid-read
+//! costs at most a redelivery of the message in flight, never its loss (at-least-once). Subscriptions and messages live in a [`Store`]: in this process
 //! ([`MemoryStore`]) or in Redis ([`RedisStore`]), where several nodes sharing one Redis
 //! (or one Redis Cluster) form a cluster in which any node serves any request.
 //!
@@ -10,10 +11,13 @@
 //! - [`route`]: request targets (`/<topic>`, `/<topic>/<user>`, percent-decoded) and
 //!   `?wait=`; sans-IO and fuzzed.
 //! - [`broker`](mod@broker): [`Broker`], the four operations and the long-poll loop over a
-//!   store, without HTTP.
+//!   store, without HTTP; a read is a claim and, once delivered, a confirm
+//!   ([`broker::receipt`]).
 //! - [`store`]: the [`Store`] trait; [`store::memory`] and [`store::redis`].
 //! - [`model`]: the reference model the stores are property-tested against.
 //! - [`http`]: the HTTP contract on the broker; the one place errors become statuses.
+//! - [`reply`]: the response body, which confirms a claimed message once written.
+//! - [`log_limit`]: one log line a second for a failure that repeats (Redis down).
 //! - [`server`]: [`Server`] (connect, then serve on `netkit`) and [`run`].
 //! - [`config`]: [`Config`], [`StoreConfig`]; [`metrics`]: [`Metrics`]; [`error`]:
 //!   [`Error`].
@@ -34,8 +38,10 @@ pub mod broker;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod log_limit;
 pub mod metrics;
 pub mod model;
+pub mod reply;
 pub mod route;
 pub mod server;
 pub mod store;
@@ -44,5 +50,5 @@ pub use broker::Broker;
 pub use config::{Config, StoreConfig};
 pub use error::{Error, Result};
 pub use metrics::Metrics;
-pub use server::{run, Server};
-pub use store::{MemoryStore, Polled, RedisStore, Stats, Store};
+pub use server::{run, serve_store, Server};
+pub use store::{Claimed, MemoryStore, Polled, RedisStore, Stats, Store, Ticket, Waiting};

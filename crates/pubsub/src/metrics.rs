@@ -18,6 +18,12 @@ pub struct Metrics {
     pub published_unheard: AtomicU64,
     /// Messages handed to a subscriber.
     pub delivered: AtomicU64,
+    /// Of those, messages handed out again because an earlier claim lapsed unconfirmed
+    /// (its node died mid-read, or its reply outlasted the lease).
+    pub redelivered: AtomicU64,
+    /// Replies that broke off before the whole message was written; the message was
+    /// handed back for the subscriber's next read.
+    pub replies_cut: AtomicU64,
     /// Long polls waiting right now.
     pub waiting: AtomicU64,
     /// Store errors (the store was down, full or answered unexpectedly).
@@ -61,6 +67,18 @@ impl Metrics {
             "counter",
             "Messages handed to subscribers.",
             get(&self.delivered),
+        );
+        metric(
+            "pubsub_redelivered_total",
+            "counter",
+            "Messages delivered again after an unconfirmed claim lapsed.",
+            get(&self.redelivered),
+        );
+        metric(
+            "pubsub_replies_cut_total",
+            "counter",
+            "Replies cut off before the whole message was written (message handed back).",
+            get(&self.replies_cut),
         );
         metric(
             "pubsub_long_polls_waiting",

@@ -44,7 +44,9 @@ impl Server {
                 config.limits,
             ),
             StoreConfig::Redis(urls) => {
-                let store = RedisStore::connect(urls, config.redis_timeout).await?;
+                let store = RedisStore::connect(urls, config.redis_timeout)
+                    .await?
+                    .with_lease(config.claim_lease);
                 Server::Redis(app(store, &config), config.limits)
             }
         })
@@ -58,6 +60,24 @@ impl Server {
             Server::Redis(app, limits) => serve_app(app, listener, limits, shutdown).await,
         }
     }
+}
+
+/// Serve the HTTP API on `store` (any [`Store`], e.g. one wrapped for a test) with
+/// `config`'s limits, until `shutdown` fires; then drain. [`Server`] does the same for
+/// the stores a [`Config`] names.
+pub async fn serve_store<S: Store>(
+    store: S,
+    config: &Config,
+    listener: TcpListener,
+    shutdown: Shutdown,
+) -> Served {
+    serve_app(
+        app(store, config),
+        listener,
+        config.limits.clone(),
+        shutdown,
+    )
+    .await
 }
 
 async fn serve_app<S: Store>(

@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -98,14 +98,16 @@ async fn redis_restart_loses_nothing_acknowledged() {
     let (h, a) = (Http::default(), n.addr);
     assert_eq!(h.send(a, "POST", "/r/u", b"").await.0, 200);
     let running = Arc::new(AtomicBool::new(true));
+    let acked_so_far = Arc::new(AtomicUsize::new(0));
     let publisher = {
-        let (h, running) = (h.clone(), running.clone());
+        let (h, running, count) = (h.clone(), running.clone(), acked_so_far.clone());
         tokio::spawn(async move {
             let mut acked = Vec::new();
             let mut i = 0u32;
             while running.load(Ordering::Relaxed) {
                 if let Ok((200, _)) = h.try_send(a, "POST", "/r", i.to_string().as_bytes()).await {
                     acked.push(i);
+                    count.fetch_add(1, Ordering::Relaxed);
                 }
                 i += 1;
                 tokio::time::sleep(Duration::from_millis(2)).await;
@@ -113,7 +115,18 @@ async fn redis_restart_loses_nothing_acknowledged() {
             acked
         })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Counted, not timed: a loaded machine publishes slower, not less.
+    let acked_at_least = |n: usize| {
+        let count = acked_so_far.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while count.load(Ordering::Relaxed) < n {
+                assert!(Instant::now() < deadline, "publishes stalled");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    acked_at_least(60).await;
     redis.stop();
     // While down: 503 with Retry-After, quickly, for every operation.
     for (m, p) in [
@@ -137,7 +150,8 @@ async fn redis_restart_loses_nothing_acknowledged() {
         assert!(Instant::now() < deadline, "node did not recover");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = acked_so_far.load(Ordering::Relaxed);
+    acked_at_least(before + 60).await;
     running.store(false, Ordering::Relaxed);
     let acked = publisher.await.unwrap();
     let mut got = Vec::new();

@@ -4,6 +4,12 @@
 //! memory, one Lua script in Redis), which is what lets the [`Broker`](crate::Broker) stay
 //! a thin, pure layer and several nodes share one Redis without coordination.
 //!
+//! A read is two steps where the store outlives the node: [`Store::claim`] marks the
+//! subscriber's next message as in flight (with a lease) and [`Store::confirm`] removes it
+//! once the reply has been written. A node killed in between leaves the claim to lapse,
+//! and the next read delivers the message again: at-least-once, never lost. The memory
+//! store lives and dies with the node, so its claim consumes at once.
+//!
 //! # Layout
 //! - [`memory`]: one process; lock-sharded by topic; one ring of messages per topic with a
 //!   cursor per subscriber, so a message is stored once however many subscribers it has.
@@ -23,15 +29,56 @@ use crate::Result;
 pub use memory::MemoryStore;
 pub use redis::RedisStore;
 
-/// The outcome of reading a subscriber's next message.
+/// What a subscriber's read answers, as the client sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Polled {
-    /// The next message; it is now consumed for this subscriber.
+    /// The next message.
     Message(Bytes),
-    /// Subscribed, nothing pending.
+    /// Subscribed, nothing to deliver now.
     Empty,
     /// The user is not subscribed to the topic.
     NotSubscribed,
+}
+
+/// Names one claim of a message held by a store (Redis) until it is confirmed delivered
+/// or released; opaque to everyone but the store that issued it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ticket(pub(crate) String);
+
+/// What [`Store::claim`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Claimed {
+    /// The subscriber's next message. With a `ticket` (Redis) it is only *claimed*: it
+    /// stays the head of the subscriber's queue, held for this read for the claim lease,
+    /// until [`Store::confirm`] removes it (delivered) or [`Store::release`] hands it back
+    /// (not delivered); a claim left to lapse is delivered again by a later read. Without
+    /// a ticket (memory store) it is consumed already.
+    Message {
+        /// The body.
+        body: Bytes,
+        /// The claim to settle, if the store holds the message until confirmed.
+        ticket: Option<Ticket>,
+        /// Whether an earlier claim of this message lapsed unconfirmed (a node died, or
+        /// a reply took longer than the lease): the subscriber may have seen it before.
+        redelivered: bool,
+    },
+    /// Subscribed, nothing pending.
+    Empty,
+    /// The subscriber's next message is claimed by another read still in flight, whose
+    /// lease ends within this long. Reading past it would break the order, so there is
+    /// nothing to deliver until that read is confirmed, released or lapses.
+    InFlight(Duration),
+    /// The user is not subscribed to the topic.
+    NotSubscribed,
+}
+
+/// How long a reader will wait if [`Store::claim`] finds nothing to deliver now.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Waiting {
+    /// The wait after an [`Claimed::Empty`] answer (long polls only).
+    pub empty: Option<Duration>,
+    /// The wait after an [`Claimed::InFlight`] answer.
+    pub in_flight: Option<Duration>,
 }
 
 /// Pending data held by a store, for `/metrics` and the memory benchmark.
@@ -51,7 +98,8 @@ pub struct Stats {
 ///
 /// Semantics every implementation keeps (the model test in `broker` checks them):
 /// a message published to a topic goes to every user subscribed at that moment, in
-/// publish order, once each, and is freed when each of them has read it or unsubscribed;
+/// publish order, and is freed when each of them has read it (claimed and confirmed) or
+/// unsubscribed;
 /// subscribing again keeps the queue; unsubscribing drops it; publishing to a topic
 /// without subscribers stores nothing.
 pub trait Store: Send + Sync + 'static {
@@ -67,14 +115,36 @@ pub trait Store: Send + Sync + 'static {
     /// Publish `body`; returns how many subscribers will receive it (0: nothing stored).
     fn publish(&self, topic: &[u8], body: Bytes) -> impl Future<Output = Result<u64>> + Send;
 
-    /// Consume the user's next message. `waiting` says a long poll of about that length
-    /// will follow an [`Polled::Empty`] answer (Redis then asks to be told of publishes).
-    fn poll(
+    /// Take the user's next message for one read (see [`Claimed`]). `waiting` says a
+    /// wait of about that length will follow an [`Claimed::Empty`] or
+    /// [`Claimed::InFlight`] answer (Redis then asks to be told of publishes and
+    /// confirms); for `Empty` it is given only by long polls.
+    fn claim(
         &self,
         topic: &[u8],
         user: &[u8],
-        waiting: Option<Duration>,
-    ) -> impl Future<Output = Result<Polled>> + Send;
+        waiting: Waiting,
+    ) -> impl Future<Output = Result<Claimed>> + Send;
+
+    /// The claimed message reached the client: remove it from the user's queue. `false`
+    /// if the claim no longer holds (it lapsed and was claimed again, or the user
+    /// unsubscribed); then the later claim decides.
+    fn confirm(
+        &self,
+        topic: &[u8],
+        user: &[u8],
+        ticket: &Ticket,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// The claimed message did not reach the client (the connection broke mid-reply):
+    /// make it the user's next message again at once. `false` if the claim no longer
+    /// holds.
+    fn release(
+        &self,
+        topic: &[u8],
+        user: &[u8],
+        ticket: &Ticket,
+    ) -> impl Future<Output = Result<bool>> + Send;
 
     /// Start listening for publishes to `topic`. Taken *before* a poll that may find
     /// nothing, so a publish that lands between the poll and the wait still wakes it. May

@@ -7,6 +7,10 @@
 //! (the request body itself, never copied) and 10,000 reads hand out clones of the same
 //! reference-counted buffer.
 //!
+//! A read consumes its message at once ([`Store::claim`] issues no ticket): the store is
+//! this process, so a crash loses everything in it anyway, and there is no other node a
+//! half-delivered message could be handed to.
+//!
 //! The bytes of pending bodies are bounded by `max_bytes`: past it a publish is refused
 //! with [`Error::Full`] (HTTP 503) until readers catch up, rather than growing until the
 //! process dies.
@@ -19,14 +23,13 @@ use std::hash::BuildHasher;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::futures::OwnedNotified;
 use tokio::sync::Notify;
 
 use self::topic::Topic;
-use super::{Polled, Stats, Store};
+use super::{Claimed, Stats, Store, Ticket, Waiting};
 use crate::{Error, Result};
 
 /// Number of lock shards: enough that two busy topics rarely share one on a many-core
@@ -127,13 +130,29 @@ impl Store for MemoryStore {
         Ok(n)
     }
 
-    async fn poll(&self, topic: &[u8], user: &[u8], _waiting: Option<Duration>) -> Result<Polled> {
+    /// Consumes at once and issues no ticket: the store dies with the node, so there is
+    /// no later reader a claim could be handed back to.
+    async fn claim(&self, topic: &[u8], user: &[u8], _waiting: Waiting) -> Result<Claimed> {
         let mut shard = self.shard(topic);
         let Some((msg, freed)) = shard.get_mut(topic).and_then(|t| t.poll(user)) else {
-            return Ok(Polled::NotSubscribed);
+            return Ok(Claimed::NotSubscribed);
         };
         self.release(freed);
-        Ok(msg.map_or(Polled::Empty, Polled::Message))
+        Ok(msg.map_or(Claimed::Empty, |body| Claimed::Message {
+            body,
+            ticket: None,
+            redelivered: false,
+        }))
+    }
+
+    /// No tickets are issued, so none can be confirmed.
+    async fn confirm(&self, _topic: &[u8], _user: &[u8], _ticket: &Ticket) -> Result<bool> {
+        Ok(false)
+    }
+
+    /// No tickets are issued, so none can be released.
+    async fn release(&self, _topic: &[u8], _user: &[u8], _ticket: &Ticket) -> Result<bool> {
+        Ok(false)
     }
 
     fn watch(&self, topic: &[u8]) -> Self::Watch {

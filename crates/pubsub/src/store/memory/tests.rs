@@ -1,4 +1,5 @@
 use super::*;
+use std::time::Duration;
 
 fn b(s: &'static str) -> Bytes {
     Bytes::from_static(s.as_bytes())
@@ -19,11 +20,15 @@ async fn fan_out_stores_one_copy() {
     let mut first = None;
     for i in 0..10_000 {
         match s
-            .poll(b"t", format!("u{i}").as_bytes(), None)
+            .claim(b"t", format!("u{i}").as_bytes(), Waiting::default())
             .await
             .unwrap()
         {
-            Polled::Message(m) => {
+            Claimed::Message {
+                body: m,
+                ticket: None,
+                redelivered: false,
+            } => {
                 assert_eq!(m, body);
                 assert_eq!(m.as_ptr(), *first.get_or_insert(m.as_ptr()));
             }
@@ -44,8 +49,12 @@ async fn byte_budget_edge() {
     s.publish(b"t", b("7890")).await.unwrap();
     assert!(matches!(s.publish(b"t", b("x")).await, Err(Error::Full(_))));
     assert_eq!(
-        s.poll(b"t", b"u", None).await.unwrap(),
-        Polled::Message(b("123456"))
+        s.claim(b"t", b"u", Waiting::default()).await.unwrap(),
+        Claimed::Message {
+            body: b("123456"),
+            ticket: None,
+            redelivered: false
+        }
     );
     s.publish(b"t", b("x")).await.unwrap();
     // No subscribers: nothing stored, so a full store still accepts it.
@@ -69,7 +78,10 @@ async fn watch_then_publish_wakes() {
     let s = Arc::new(MemoryStore::new(u64::MAX));
     s.subscribe(b"t", b"u").await.unwrap();
     let w = s.watch(b"t");
-    assert_eq!(s.poll(b"t", b"u", None).await.unwrap(), Polled::Empty);
+    assert_eq!(
+        s.claim(b"t", b"u", Waiting::default()).await.unwrap(),
+        Claimed::Empty
+    );
     s.publish(b"t", b("m")).await.unwrap();
     tokio::time::timeout(Duration::from_secs(5), w)
         .await

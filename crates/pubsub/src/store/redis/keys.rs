@@ -12,9 +12,9 @@ pub const PREFIX: &str = "ps:";
 /// The channel on which publish scripts announce a topic that has long polls waiting.
 pub const WAKE_CHANNEL: &str = "herd:pubsub:wake";
 
-/// The five keys of one topic, in the order every script takes them.
+/// The six keys of one topic, in the order every script takes them.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TopicKeys(pub [Vec<u8>; 5]);
+pub struct TopicKeys(pub [Vec<u8>; 6]);
 
 /// Which key is which (indexes into [`TopicKeys`], Lua's `KEYS[i + 1]`).
 pub mod slot {
@@ -28,6 +28,8 @@ pub mod slot {
     pub const REMAINING: usize = 3;
     /// String with a TTL: present while some node long-polls this topic.
     pub const WAITING: usize = 4;
+    /// Hash: user -> the read holding the user's next message (`seq deadline token`).
+    pub const CLAIMS: usize = 5;
 }
 
 /// Escape a topic for use inside a hash tag.
@@ -53,7 +55,14 @@ impl TopicKeys {
         base.extend_from_slice(&escape(topic));
         base.push(b'}');
         let key = |suffix: &[u8]| [base.as_slice(), suffix].concat();
-        TopicKeys([key(b":s"), key(b":n"), key(b":m"), key(b":r"), key(b":w")])
+        TopicKeys([
+            key(b":s"),
+            key(b":n"),
+            key(b":m"),
+            key(b":r"),
+            key(b":w"),
+            key(b":c"),
+        ])
     }
 }
 

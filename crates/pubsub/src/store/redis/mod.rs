@@ -7,12 +7,20 @@
 //! ([`wake`]). Every call is bounded by `timeout`: while Redis is down or restarting,
 //! requests fail within it as [`Error::Unavailable`] (HTTP 503) and succeed again once it
 //! is back, with no restart of the node.
+//!
+//! A read claims the message for the claim lease under a fresh [`Ticket`] (a random
+//! per-process prefix and a counter, so tickets of different nodes never collide), and
+//! confirms it once the reply is written; a claim whose node died lapses, and the next
+//! read delivers the message again.
 
 mod conn;
 pub mod keys;
 pub mod scripts;
 mod wake;
 
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,7 +30,7 @@ use redis::{Script, Value};
 use self::conn::Conn;
 use self::keys::TopicKeys;
 use self::wake::Wakers;
-use super::{Polled, Stats, Store};
+use super::{Claimed, Stats, Store, Ticket, Waiting};
 use crate::{Error, Result};
 
 pub use self::wake::Watch;
@@ -35,6 +43,12 @@ pub struct RedisStore {
     wakers: Arc<Wakers>,
     listener: tokio::task::JoinHandle<()>,
     cluster: bool,
+    /// How long a claim holds a message for one read.
+    lease: Duration,
+    /// Random per store, so tickets from different nodes differ.
+    ticket_prefix: u64,
+    /// Tickets issued so far.
+    tickets: AtomicU64,
 }
 
 /// Written by hand so that the passwords kept for redaction are never printed.
@@ -43,6 +57,7 @@ impl std::fmt::Debug for RedisStore {
         f.debug_struct("RedisStore")
             .field("cluster", &self.cluster)
             .field("timeout", &self.timeout)
+            .field("lease", &self.lease)
             .finish_non_exhaustive()
     }
 }
@@ -56,6 +71,15 @@ impl Drop for RedisStore {
 /// Extra lifetime of a topic's `waiting` marker past the wait itself, so it outlives the
 /// poll that set it even with clock skew between Redis and the node.
 const MARKER_SLACK: Duration = Duration::from_secs(2);
+
+/// The claim lease until [`RedisStore::with_lease`] sets another.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+
+/// A marker TTL in ms for the scripts: `0` when not waiting.
+fn marker_ttl(wait: Option<Duration>) -> String {
+    wait.map_or(0, |w| (w + MARKER_SLACK).as_millis())
+        .to_string()
+}
 
 impl RedisStore {
     /// Connect to `urls`: one Redis server, or seed nodes of one Redis Cluster (found out
@@ -75,7 +99,23 @@ impl RedisStore {
             secrets: c.secrets,
             wakers,
             listener,
+            lease: DEFAULT_LEASE,
+            ticket_prefix: RandomState::new().hash_one(std::process::id()),
+            tickets: AtomicU64::new(0),
         })
+    }
+
+    /// Hold a claimed message for `lease` (at least 1 ms) before another read may take it
+    /// again. Long enough to write the largest reply to a slow client; every read that a
+    /// node crash cuts off waits this long for its redelivery.
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease.max(Duration::from_millis(1));
+        self
+    }
+
+    fn ticket(&self) -> Ticket {
+        let n = self.tickets.fetch_add(1, Ordering::Relaxed);
+        Ticket(format!("{:016x}{n:x}", self.ticket_prefix))
     }
 
     /// Whether the store talks to a Redis Cluster.
@@ -127,22 +167,50 @@ impl Store for RedisStore {
         Ok(int(&v)?.max(0) as u64)
     }
 
-    async fn poll(&self, topic: &[u8], user: &[u8], waiting: Option<Duration>) -> Result<Polled> {
-        let ttl = waiting
-            .map_or(0, |w| (w + MARKER_SLACK).as_millis())
-            .to_string();
-        match self
-            .run(&scripts::POLL_SCRIPT, topic, &[user, ttl.as_bytes()])
-            .await?
-        {
-            Value::Int(-1) => Ok(Polled::NotSubscribed),
-            Value::Int(0) => Ok(Polled::Empty),
-            Value::Array(mut a) if a.len() == 1 => match a.pop() {
-                Some(Value::BulkString(b)) => Ok(Polled::Message(Bytes::from(b))),
-                other => Err(Error::Protocol(format!("expected a body, got {other:?}"))),
-            },
-            other => Err(Error::Protocol(format!("unexpected poll reply {other:?}"))),
+    async fn claim(&self, topic: &[u8], user: &[u8], waiting: Waiting) -> Result<Claimed> {
+        let ticket = self.ticket();
+        let lease = self.lease.as_millis().to_string();
+        let (empty, busy) = (marker_ttl(waiting.empty), marker_ttl(waiting.in_flight));
+        let args: [&[u8]; 5] = [
+            user,
+            ticket.0.as_bytes(),
+            lease.as_bytes(),
+            empty.as_bytes(),
+            busy.as_bytes(),
+        ];
+        match self.run(&scripts::CLAIM_SCRIPT, topic, &args).await? {
+            Value::Int(-1) => Ok(Claimed::NotSubscribed),
+            Value::Int(0) => Ok(Claimed::Empty),
+            Value::Array(a) => {
+                let mut parts = a.into_iter();
+                match (parts.next(), parts.next(), parts.next()) {
+                    (Some(Value::Int(left)), None, None) => {
+                        Ok(Claimed::InFlight(Duration::from_millis(left.max(1) as u64)))
+                    }
+                    (Some(Value::BulkString(body)), Some(Value::Int(again)), None) => {
+                        Ok(Claimed::Message {
+                            body: Bytes::from(body),
+                            ticket: Some(ticket),
+                            redelivered: again == 1,
+                        })
+                    }
+                    other => Err(Error::Protocol(format!("unexpected claim reply {other:?}"))),
+                }
+            }
+            other => Err(Error::Protocol(format!("unexpected claim reply {other:?}"))),
         }
+    }
+
+    async fn confirm(&self, topic: &[u8], user: &[u8], ticket: &Ticket) -> Result<bool> {
+        let args: [&[u8]; 3] = [user, ticket.0.as_bytes(), topic];
+        let v = self.run(&scripts::CONFIRM_SCRIPT, topic, &args).await?;
+        Ok(int(&v)? == 1)
+    }
+
+    async fn release(&self, topic: &[u8], user: &[u8], ticket: &Ticket) -> Result<bool> {
+        let args: [&[u8]; 3] = [user, ticket.0.as_bytes(), topic];
+        let v = self.run(&scripts::RELEASE_SCRIPT, topic, &args).await?;
+        Ok(int(&v)? == 1)
     }
 
     fn watch(&self, topic: &[u8]) -> Watch {

@@ -248,3 +248,77 @@ async fn redis_full_is_503_and_drains() {
     assert_eq!(h.send(a, "GET", "/f/u", b"").await.0, 204);
     assert_eq!(h.send(a, "POST", "/f", &body).await.0, 200);
 }
+
+/// Log lines written through a shared buffer.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// While Redis is down, failing requests log one WARN line a second, not one each; each
+/// line counts the failures left out since the one before, so lines plus counts add up
+/// to every failure.
+#[tokio::test]
+async fn redis_down_warns_once_a_second() {
+    let logs = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer({
+            let logs = logs.clone();
+            move || logs.clone()
+        })
+        .with_ansi(false)
+        .finish();
+    // This test runs on one thread, so the node's tasks log through this subscriber.
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let mut redis = RedisServer::start(&[]);
+    let n = node_with(Config {
+        store: StoreConfig::Redis(vec![redis.url()]),
+        redis_timeout: Duration::from_millis(300),
+        ..Config::for_test()
+    })
+    .await;
+    let (h, a) = (Http::default(), n.addr);
+    assert_eq!(h.send(a, "POST", "/w/u", b"").await.0, 200);
+    redis.stop();
+    let t0 = Instant::now();
+    let mut failed = 0u64;
+    while t0.elapsed() < Duration::from_millis(2500) || failed < 20 {
+        assert_eq!(h.send(a, "POST", "/w", b"x").await.0, 503);
+        failed += 1;
+    }
+    // One more after a pause of over a second: it is logged, with the count before it.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(h.send(a, "GET", "/w/u", b"").await.0, 503);
+    failed += 1;
+    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("WARN") && l.contains("store operation failed"))
+        .collect();
+    let secs = t0.elapsed().as_secs() + 1;
+    assert!(
+        (2..=secs as usize + 1).contains(&lines.len()),
+        "{} lines for {failed} failures in {secs} s:\n{text}",
+        lines.len()
+    );
+    let suppressed: u64 = lines
+        .iter()
+        .map(|l| {
+            let (_, rest) = l.split_once("suppressed=").expect("count in every line");
+            rest.split(|c: char| !c.is_ascii_digit())
+                .next()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(lines.len() as u64 + suppressed, failed, "{text}");
+}

@@ -10,6 +10,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 name="${1:-herd}"
 target=x86_64-unknown-linux-gnu
+certs=/etc/ssl/certs/ca-certificates.crt
+for need in buildah cargo; do
+    command -v "$need" >/dev/null || { echo "build.sh: $need is not installed (apt-get install -y buildah; Rust from rustup.rs)" >&2; exit 1; }
+done
+[ -r "$certs" ] || { echo "build.sh: no CA bundle at $certs (apt-get install -y ca-certificates)" >&2; exit 1; }
+# Under `cargo test`, an inherited CARGO_ENCODED_RUSTFLAGS would win over RUSTFLAGS below.
+unset CARGO_ENCODED_RUSTFLAGS
 
 RUSTFLAGS="-C target-feature=+crt-static" \
     cargo build --release -p herd-cli --target "$target" --target-dir target/static
@@ -24,7 +31,7 @@ trap 'rm -rf "$ctx"' EXIT
 cp "$bin" "$ctx/herd"
 strip "$ctx/herd" 2>/dev/null || true
 cp scripts/image/Containerfile "$ctx/Containerfile"
-cp /etc/ssl/certs/ca-certificates.crt "$ctx/ca-certificates.crt"
+cp "$certs" "$ctx/ca-certificates.crt"
 printf 'root:x:0:0:root:/:/herd\nherd:x:65532:65532:herd:/tmp:/herd\n' > "$ctx/passwd"
 printf 'root:x:0:\nherd:x:65532:\n' > "$ctx/group"
 mkdir -m 1777 "$ctx/tmp"

@@ -1,7 +1,7 @@
 //! `herd relay`, `herd menu-api`, `herd dishes` and `herd up` as a user runs them: real
 //! processes on loopback, `kill -9` and restart on the same cache directory, stale
-//! serving while menu-api is down and recovery when it is back, one-line errors, and (where
-//! buildah is installed) the image.
+//! serving while menu-api is down and recovery when it is back, one-line errors. The
+//! image is tested in tests/image.rs.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -284,79 +284,4 @@ fn help_and_bad_flags() {
         let errors: Vec<&str> = err.lines().filter(|l| l.contains("error")).collect();
         assert_eq!(errors.len(), 1, "{args:?}: {err}");
     }
-}
-
-/// Where buildah is installed: build the image with scripts/image/build.sh, start the
-/// relay in it (in front of a menu-api on the host) and get an answer. Skipped, with the
-/// reason printed, where buildah is absent.
-#[test]
-fn image_runs_the_relay() {
-    if Command::new("buildah").arg("--version").output().is_err() {
-        eprintln!("skipped: buildah is not installed (apt-get install -y buildah)");
-        return;
-    }
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let image = format!("herd-test-{}", std::process::id());
-    let build = Command::new(root.join("scripts/image/build.sh"))
-        .arg(&image)
-        .status()
-        .unwrap();
-    assert!(build.success(), "image build failed");
-    let (_menu, menu_addr) = spawn(&["menu-api", "--listen", "127.0.0.1:0"]);
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let upstream = format!("http://{menu_addr}/api");
-    let ctr = String::from_utf8(
-        Command::new("buildah")
-            .args(["--storage-driver", "vfs", "from", &image])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap()
-    .trim()
-    .to_string();
-    let mut run = Command::new("buildah")
-        .args([
-            "--storage-driver",
-            "vfs",
-            "run",
-            "--isolation",
-            "chroot",
-            "--network",
-            "host",
-            &ctr,
-            "--",
-        ])
-        .args([
-            "/herd",
-            "relay",
-            "--listen",
-            &listen,
-            "--upstream",
-            &upstream,
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(&listen).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "the relay in the image did not listen"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let (status, x, body) = get(&listen, "/restaurant/");
-    let _ = run.kill();
-    let _ = run.wait();
-    let _ = Command::new("buildah")
-        .args(["--storage-driver", "vfs", "rm", &ctr])
-        .status();
-    let _ = Command::new("buildah")
-        .args(["--storage-driver", "vfs", "rmi", &image])
-        .status();
-    assert_eq!((status, x.as_str()), (200, "MISS"));
-    assert!(body.contains("restaurants"));
 }

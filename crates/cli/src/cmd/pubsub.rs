@@ -23,6 +23,10 @@ fn store(s: &str) -> Result<pubsub::StoreConfig, String> {
     GET    /<topic>/<user>   next message              200 + body, 204 if none, 404 if not subscribed\n  \
                              ?wait=10s holds until a message arrives (204 on timeout)\n  \
     GET    /metrics, /health\n\n\
+Delivery: in publish order, exactly once while nodes live. With Redis, a read claims its\n\
+message and confirms it once the reply is written; a node killed in between costs a\n\
+redelivery after --claim-lease, never a loss (at-least-once). The memory store is one\n\
+process: a crash loses what it holds.\n\n\
 Examples:\n  \
     herd pubsub                                        memory store on 127.0.0.1:8099\n  \
     herd pubsub --store redis://127.0.0.1:6379         state in Redis; start more nodes like it\n  \
@@ -49,6 +53,11 @@ pub(crate) struct Args {
     /// Redis store: how long one Redis call may take before the request gets 503.
     #[arg(long, default_value = "2s", value_name = "DUR", value_parser = duration)]
     redis_timeout: Duration,
+    /// Redis store: how long a read holds its message before another read may take it
+    /// again. A read cut off by a node crash is redelivered this long after it began; a
+    /// reply still being written when it ends may be delivered twice. At least 100ms.
+    #[arg(long, default_value = "30s", value_name = "DUR", value_parser = duration)]
+    claim_lease: Duration,
     /// Most connections served at once.
     #[arg(long, default_value_t = netkit::Limits::default().max_connections, value_name = "N")]
     max_connections: usize,
@@ -64,6 +73,7 @@ impl Args {
             max_wait: self.max_wait,
             max_pending_bytes: self.max_pending_bytes,
             redis_timeout: self.redis_timeout,
+            claim_lease: self.claim_lease,
             ..pubsub::Config::default()
         };
         c.limits.max_body_bytes = self.max_body_bytes;

@@ -97,6 +97,11 @@ struct Meta {
 
 impl Entry {
     /// An entry keeping only [`KEPT_HEADERS`] of `headers`.
+    ///
+    /// The kept values are copied into allocations of their own and the map is sized
+    /// exactly: a value as an HTTP client hands it over is a slice of the connection's
+    /// read buffer (hyper's, 8 KiB or more), and keeping the slice would keep that whole
+    /// buffer alive for as long as the entry is cached.
     pub fn new(
         key: String,
         status: u16,
@@ -104,16 +109,10 @@ impl Entry {
         body: Bytes,
         freshness: Freshness,
     ) -> Entry {
-        let mut kept = HeaderMap::new();
-        for name in &KEPT_HEADERS {
-            for v in headers.get_all(name) {
-                kept.append(name.clone(), v.clone());
-            }
-        }
         Entry {
             key,
             status,
-            headers: kept,
+            headers: kept_headers(headers, &HeaderMap::new()),
             body,
             freshness,
             hits: AtomicU32::new(0),
@@ -123,19 +122,10 @@ impl Entry {
     /// The same response with new times and headers merged from a `304 Not Modified`
     /// (RFC 9111 4.3.4: the 304's validators and cache headers replace the stored ones).
     pub fn revalidated(&self, not_modified: &HeaderMap, freshness: Freshness) -> Entry {
-        let mut headers = self.headers.clone();
-        for name in &KEPT_HEADERS {
-            if not_modified.contains_key(name) && name != header::CONTENT_TYPE {
-                headers.remove(name);
-                for v in not_modified.get_all(name) {
-                    headers.append(name.clone(), v.clone());
-                }
-            }
-        }
         Entry {
             key: self.key.clone(),
             status: self.status,
-            headers,
+            headers: kept_headers(&self.headers, not_modified),
             body: self.body.clone(),
             freshness,
             hits: AtomicU32::new(0),
@@ -274,6 +264,33 @@ impl Entry {
             hits: AtomicU32::new(0),
         })
     }
+}
+
+/// [`KEPT_HEADERS`] of `base`, each replaced by `update`'s values where it has the
+/// header (except `Content-Type`: a 304 describes the stored body, RFC 9111 4.3.4), in an
+/// exactly sized map, every value copied out of the buffer it came in (see
+/// [`Entry::new`]).
+fn kept_headers(base: &HeaderMap, update: &HeaderMap) -> HeaderMap {
+    let source = |name: &HeaderName| match update.contains_key(name) && name != header::CONTENT_TYPE
+    {
+        true => update,
+        false => base,
+    };
+    let count = KEPT_HEADERS
+        .iter()
+        .map(|n| source(n).get_all(n).iter().count())
+        .sum();
+    let mut kept = HeaderMap::with_capacity(count);
+    for name in &KEPT_HEADERS {
+        for v in source(name).get_all(name) {
+            // Bytes that were a valid value are one again; the clone is the fallback
+            // that cannot be reached.
+            let mut owned = HeaderValue::from_bytes(v.as_bytes()).unwrap_or_else(|_| v.clone());
+            owned.set_sensitive(v.is_sensitive());
+            kept.append(name.clone(), owned);
+        }
+    }
+    kept
 }
 
 fn le_u32(b: &[u8]) -> u32 {

@@ -315,9 +315,20 @@ impl Upstream {
         Ok(Response {
             status,
             headers,
-            body: body.freeze(),
+            body: exact(body),
             provider: idx,
         })
+    }
+}
+
+/// The body as `Bytes` holding no more than an eighth of spare capacity. A body without
+/// `Content-Length` grows by doubling, and a cache keeping it would keep the spare half
+/// too; one copy of such a body costs less than holding it.
+fn exact(body: BytesMut) -> bytes::Bytes {
+    if body.capacity() - body.len() > body.len() / 8 {
+        bytes::Bytes::copy_from_slice(&body)
+    } else {
+        body.freeze()
     }
 }
 
@@ -377,6 +388,25 @@ fn malformed(e: &reqwest::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A body read without Content-Length keeps no spare capacity; an exact one is not
+    /// copied.
+    #[test]
+    fn bodies_are_exact() {
+        let mut grown = BytesMut::new();
+        for _ in 0..100 {
+            grown.extend_from_slice(b"0123456789");
+        }
+        assert!(grown.capacity() > 1000 + 125);
+        let b = exact(grown);
+        assert_eq!(b.len(), 1000);
+        let v: Vec<u8> = b.into();
+        assert!(v.capacity() <= 1000 + 125, "{}", v.capacity());
+        let mut sized = BytesMut::with_capacity(1000);
+        sized.extend_from_slice(&[b'x'; 1000]);
+        let at = sized.as_ptr();
+        assert_eq!(exact(sized).as_ptr(), at);
+    }
 
     /// Bad provider URLs are refused without echoing their path or query.
     #[test]

@@ -2,18 +2,49 @@
 //!
 //! The hot path of the relay: a `get` is a hash lookup returning an `Arc<Entry>`; the
 //! body inside is `Bytes`, handed to the HTTP server as it is.
+//!
+//! moka is keyed by a 64-bit hash of the cache key (SipHash under a random key per
+//! process), not by the key itself: the entry already carries its key, so a second copy
+//! in the map would cost about 100 bytes per entry (an `Arc<String>` and its buffer).
+//! Every `get` compares the entry's key with the one asked for, so two keys with the
+//! same hash can only evict each other, never be confused.
 
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::sync::Arc;
 
 use moka::sync::Cache;
 
 use crate::Entry;
 
-/// Entries by key, weighted by their size in bytes.
+/// Entries by key hash, weighted by their size in bytes.
 #[derive(Clone)]
 pub struct MemoryTier {
-    cache: Cache<String, Arc<Entry>>,
+    cache: Cache<u64, Arc<Entry>, BuildHasherDefault<PassThrough>>,
+    keys: RandomState,
     budget: u64,
+}
+
+/// moka's hasher for keys that already are random-keyed SipHash values: passes them
+/// through rather than hashing them a second time.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+
+    // Only `u64` keys reach this hasher (`write_u64`); a byte stream is still folded in
+    // rather than ignored, should moka ever hash something else with it.
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
 }
 
 impl std::fmt::Debug for MemoryTier {
@@ -31,42 +62,50 @@ impl MemoryTier {
     pub fn new(budget_bytes: u64) -> MemoryTier {
         let cache = Cache::builder()
             .max_capacity(budget_bytes)
-            .weigher(|_k: &String, e: &Arc<Entry>| e.weight())
-            .build();
+            .weigher(|_k: &u64, e: &Arc<Entry>| e.weight())
+            .build_with_hasher(BuildHasherDefault::<PassThrough>::default());
         MemoryTier {
             cache,
+            keys: RandomState::new(),
             budget: budget_bytes,
         }
+    }
+
+    fn hash(&self, key: &str) -> u64 {
+        self.keys.hash_one(key)
     }
 
     /// The entry for `key`, if held.
     #[inline]
     pub fn get(&self, key: &str) -> Option<Arc<Entry>> {
-        self.cache.get(key)
+        self.cache
+            .get(&self.hash(key))
+            .filter(|e| e.key.as_str() == key)
     }
 
     /// Hold `entry` (replacing any entry for its key).
     pub fn insert(&self, entry: Arc<Entry>) {
-        self.cache.insert(entry.key.clone(), entry);
+        self.cache.insert(self.hash(&entry.key), entry);
     }
 
     /// Drop `key`.
     pub fn remove(&self, key: &str) {
-        self.cache.invalidate(key);
+        // A different key with the same hash goes too: a miss, never a wrong answer.
+        self.cache.invalidate(&self.hash(key));
     }
 
     /// Drop every key starting with `prefix`; returns how many there were.
     pub fn remove_prefix(&self, prefix: &str) -> usize {
-        let keys: Vec<Arc<String>> = self
+        let hashes: Vec<Arc<u64>> = self
             .cache
             .iter()
-            .filter(|(k, _)| k.starts_with(prefix))
-            .map(|(k, _)| k)
+            .filter(|(_, e)| e.key.starts_with(prefix))
+            .map(|(h, _)| h)
             .collect();
-        for k in &keys {
-            self.cache.invalidate(k.as_str());
+        for h in &hashes {
+            self.cache.invalidate(h.as_ref());
         }
-        keys.len()
+        hashes.len()
     }
 
     /// Bytes held (by weight) and entries, after applying pending evictions.
@@ -122,5 +161,20 @@ mod tests {
         assert!(m.get("/a/1").is_none());
         assert_eq!(m.remove_prefix("/a/"), 1);
         assert!(m.get("/a/2").is_none() && m.get("/b/1").is_some());
+    }
+
+    /// Keys whose hashes collide evict each other and are never confused: a get checks
+    /// the entry's own key.
+    #[test]
+    fn colliding_hashes_are_never_confused() {
+        let m = MemoryTier::new(1 << 20);
+        m.insert(entry("/a", 10));
+        // Plant /a's entry under /b's hash, as a collision would.
+        m.cache.insert(m.hash("/b"), entry("/a", 10));
+        assert!(m.get("/b").is_none());
+        assert_eq!(m.get("/a").map(|e| e.key.clone()), Some("/a".to_string()));
+        let mut h = PassThrough::default();
+        h.write_u64(42);
+        assert_eq!(h.finish(), 42);
     }
 }

@@ -13,6 +13,7 @@
 //! it never skips ahead of it, which would break the order. The usual case is a client's
 //! next `GET` arriving, on any node, just before the confirm of its previous one.
 
+mod gate;
 pub mod receipt;
 
 use std::sync::atomic::Ordering;
@@ -22,6 +23,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use netkit::Shutdown;
 
+use self::gate::{Gates, Pass};
 use crate::log_limit::LogLimit;
 use crate::store::{Claimed, Ticket, Waiting};
 use crate::{Error, Metrics, Polled, Result, Store};
@@ -51,6 +53,8 @@ struct Shared<S> {
     /// Store failures that are bugs or tampering: ERROR, rate-limited separately so a
     /// WARN flood cannot hide one.
     error_limit: LogLimit,
+    /// One claiming read per subscriber at a time on this node (stores that hold claims).
+    gates: Gates,
 }
 
 impl<S> Clone for Broker<S> {
@@ -81,6 +85,7 @@ impl<S: Store> Broker<S> {
                 metrics: Metrics::default(),
                 warn_limit: LogLimit::default(),
                 error_limit: LogLimit::default(),
+                gates: Gates::default(),
             }),
         }
     }
@@ -180,7 +185,7 @@ impl<S: Store> Broker<S> {
         wait: Option<Duration>,
         stop: &Shutdown,
     ) -> Result<Read<S>> {
-        let claimed = self.count(self.claim_waiting(topic, user, wait, stop).await)?;
+        let (claimed, pass) = self.count(self.claim_waiting(topic, user, wait, stop).await)?;
         let m = self.metrics();
         Ok(match claimed {
             Claimed::Message {
@@ -194,7 +199,7 @@ impl<S: Store> Broker<S> {
                 }
                 Read {
                     polled: Polled::Message(body),
-                    receipt: ticket.map(|t| Receipt::new(self.clone(), topic, user, t)),
+                    receipt: ticket.map(|t| Receipt::new(self.clone(), topic, user, t, pass)),
                 }
             }
             Claimed::Empty | Claimed::InFlight(_) => Read {
@@ -208,33 +213,34 @@ impl<S: Store> Broker<S> {
         })
     }
 
+    /// The claim, after waiting as the module doc says, and for a claimed message the
+    /// subscriber's local gate, to be held until the claim is settled.
     async fn claim_waiting(
         &self,
         topic: &[u8],
         user: &[u8],
         wait: Option<Duration>,
         stop: &Shutdown,
-    ) -> Result<Claimed> {
+    ) -> Result<(Claimed, Option<Pass>)> {
         let store = self.store();
         let in_flight_wait = wait.unwrap_or(IN_FLIGHT_WAIT);
-        if wait.is_none() {
-            // The common case costs one store call and no registration.
-            let quick = Waiting {
-                empty: None,
-                in_flight: Some(in_flight_wait),
-            };
-            match store.claim(topic, user, quick).await? {
-                Claimed::InFlight(_) => {}
-                other => return Ok(other),
-            }
-        }
         let deadline = tokio::time::Instant::now() + in_flight_wait;
         let _waiting = wait.map(|_| Gauge::up(self.metrics()));
         let mut recheck = RECHECK_MIN;
+        // A plain read's first attempt registers no watch: the common case costs one
+        // store call.
+        let mut watch = wait.map(|_| store.watch(topic));
         loop {
-            // Watch first, then claim: a publish or confirm landing in between still
-            // wakes us.
-            let watch = store.watch(topic);
+            let pass = if store.holds_claims() {
+                match tokio::time::timeout_at(deadline, self.shared.gates.enter(topic, user)).await
+                {
+                    Ok(p) => Some(p),
+                    // Still queued behind this node's read of the same subscriber.
+                    Err(_) => return Ok((Claimed::Empty, None)),
+                }
+            } else {
+                None
+            };
             let now = tokio::time::Instant::now();
             let left = deadline.saturating_duration_since(now);
             let waiting = Waiting {
@@ -242,8 +248,12 @@ impl<S: Store> Broker<S> {
                 in_flight: Some(left),
             };
             let claimed = store.claim(topic, user, waiting).await?;
+            if let Claimed::Message { .. } = claimed {
+                return Ok((claimed, pass));
+            }
+            drop(pass);
             if left.is_zero() || stop.is_triggered() {
-                return Ok(claimed);
+                return Ok((claimed, None));
             }
             let until = match claimed {
                 Claimed::Empty if wait.is_some() => deadline,
@@ -254,13 +264,20 @@ impl<S: Store> Broker<S> {
                     recheck = (recheck * 2).min(RECHECK_MAX);
                     t.min(deadline)
                 }
-                other => return Ok(other),
+                other => return Ok((other, None)),
             };
-            tokio::select! {
-                _ = watch => {}
-                _ = tokio::time::sleep_until(until) => {}
-                _ = stop.cancelled() => return Ok(Claimed::Empty),
+            // The first "in flight" of a plain read has no watch yet: it claims again at
+            // once, this time watching first.
+            if let Some(w) = watch.take() {
+                tokio::select! {
+                    _ = w => {}
+                    _ = tokio::time::sleep_until(until) => {}
+                    _ = stop.cancelled() => return Ok((Claimed::Empty, None)),
+                }
             }
+            // Watch first, then claim: a publish or confirm landing in between still
+            // wakes us.
+            watch = Some(store.watch(topic));
         }
     }
 

@@ -221,6 +221,76 @@ async fn reply_cut_mid_body_is_released_at_once() {
     assert!(String::from_utf8_lossy(&m).contains("pubsub_replies_cut_total 1\n"));
 }
 
+/// `EVALSHA` calls Redis has run so far.
+fn scripts_run(redis: &RedisServer) -> u64 {
+    let info = redis.cmd("INFO commandstats");
+    info.split("cmdstat_evalsha:calls=")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Twenty concurrent readers of one subscriber on one node, and then spread over two
+/// nodes: every message is delivered exactly once, each reader sees them in publish
+/// order, and on one node the readers queue locally rather than racing for the claim
+/// (about two scripts per message, claim and confirm, not one per waiting reader).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_reads_of_one_subscriber() {
+    let redis = RedisServer::start(&[]);
+    let config = Config {
+        store: StoreConfig::Redis(vec![redis.url()]),
+        ..Config::for_test()
+    };
+    let nodes = [
+        support::node_with(config.clone()).await,
+        support::node_with(config).await,
+    ];
+    let h = Http::default();
+    assert_eq!(h.send(nodes[0].addr, "POST", "/many/u", b"").await.0, 200);
+    for (round, spread) in [(0, 1), (1, 2)] {
+        const N: usize = 300;
+        for i in 0..N {
+            let m = format!("{round}:{i:04}");
+            assert_eq!(
+                h.send(nodes[0].addr, "POST", "/many", m.as_bytes()).await.0,
+                200
+            );
+        }
+        let before = scripts_run(&redis);
+        let readers: Vec<_> = (0..20)
+            .map(|r| {
+                let addr = nodes[r % spread].addr;
+                tokio::spawn(async move {
+                    let h = Http::default();
+                    let mut got = Vec::new();
+                    loop {
+                        match h.send(addr, "GET", "/many/u?wait=1s", b"").await {
+                            (200, b) => got.push(String::from_utf8_lossy(&b).into_owned()),
+                            (204, _) => return got,
+                            other => panic!("{other:?}"),
+                        }
+                    }
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for t in readers {
+            let got = t.await.unwrap();
+            assert!(got.windows(2).all(|w| w[0] < w[1]), "out of order: {got:?}");
+            all.extend(got);
+        }
+        all.sort();
+        let want: Vec<String> = (0..N).map(|i| format!("{round}:{i:04}")).collect();
+        assert_eq!(all, want, "round {round}: not every message exactly once");
+        let per_message = (scripts_run(&redis) - before) as f64 / N as f64;
+        eprintln!("{spread} node(s): {per_message:.2} scripts per message");
+        if spread == 1 {
+            assert!(per_message < 3.0, "{per_message:.2} scripts per message");
+        }
+    }
+}
+
 /// A store whose confirms take `delay` before they reach Redis: the window between a
 /// client getting its message and the confirm, held open so a test can kill the node in it.
 #[derive(Debug)]
@@ -250,6 +320,9 @@ impl Store for SlowConfirm {
     }
     async fn release(&self, t: &[u8], u: &[u8], ticket: &Ticket) -> pubsub::Result<bool> {
         self.inner.release(t, u, ticket).await
+    }
+    fn holds_claims(&self) -> bool {
+        self.inner.holds_claims()
     }
     fn watch(&self, t: &[u8]) -> Self::Watch {
         self.inner.watch(t)

@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use super::gate::Pass;
 use crate::store::Ticket;
 use crate::{Broker, Result, Store};
 
@@ -16,6 +17,9 @@ pub struct Receipt<S: Store> {
     user: Box<[u8]>,
     /// `None` once settled.
     ticket: Option<Ticket>,
+    /// The subscriber's gate on this node, held until the claim is settled, so the next
+    /// local read of that subscriber finds the message confirmed (or released).
+    pass: Option<Pass>,
 }
 
 impl<S: Store> fmt::Debug for Receipt<S> {
@@ -29,12 +33,19 @@ impl<S: Store> fmt::Debug for Receipt<S> {
 }
 
 impl<S: Store> Receipt<S> {
-    pub(crate) fn new(broker: Broker<S>, topic: &[u8], user: &[u8], ticket: Ticket) -> Self {
+    pub(crate) fn new(
+        broker: Broker<S>,
+        topic: &[u8],
+        user: &[u8],
+        ticket: Ticket,
+        pass: Option<Pass>,
+    ) -> Self {
         Receipt {
             broker,
             topic: topic.into(),
             user: user.into(),
             ticket: Some(ticket),
+            pass,
         }
     }
 
@@ -48,7 +59,9 @@ impl<S: Store> Receipt<S> {
         let Some(t) = self.ticket.take() else {
             return Ok(false);
         };
-        self.broker.settle(true, &self.topic, &self.user, &t).await
+        let r = self.broker.settle(true, &self.topic, &self.user, &t).await;
+        drop(self.pass.take());
+        r
     }
 
     /// The message was delivered: confirm it in the background. For code that runs
@@ -59,7 +72,8 @@ impl<S: Store> Receipt<S> {
         }
     }
 
-    fn spawn_settle(&self, confirm: bool, t: Ticket) {
+    fn spawn_settle(&mut self, confirm: bool, t: Ticket) {
+        let pass = self.pass.take();
         // Without a runtime (it is shutting down) there is nobody left to send it; the
         // claim then lapses, which is the safe side.
         let Ok(rt) = tokio::runtime::Handle::try_current() else {
@@ -69,6 +83,7 @@ impl<S: Store> Receipt<S> {
         rt.spawn(async move {
             // Failures are counted and logged in `settle`; the lease is the fallback.
             let _ = broker.settle(confirm, &topic, &user, &t).await;
+            drop(pass);
         });
     }
 }

@@ -146,6 +146,13 @@ pub trait Store: Send + Sync + 'static {
         ticket: &Ticket,
     ) -> impl Future<Output = Result<bool>> + Send;
 
+    /// Whether reads are claims that hold a message until confirmed (Redis). The broker
+    /// then lets one read per subscriber claim at a time on this node, so concurrent
+    /// reads queue locally instead of racing for the claim in the store.
+    fn holds_claims(&self) -> bool {
+        false
+    }
+
     /// Start listening for publishes to `topic`. Taken *before* a poll that may find
     /// nothing, so a publish that lands between the poll and the wait still wakes it. May
     /// wake spuriously; the caller polls again.

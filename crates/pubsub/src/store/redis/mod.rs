@@ -213,6 +213,10 @@ impl Store for RedisStore {
         Ok(int(&v)? == 1)
     }
 
+    fn holds_claims(&self) -> bool {
+        true
+    }
+
     fn watch(&self, topic: &[u8]) -> Watch {
         self.wakers.watch(topic)
     }

@@ -11,11 +11,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use http::header::{CONTENT_LENGTH, RETRY_AFTER};
+use http::header::CONTENT_LENGTH;
 use tokio::time::Instant;
 
+use crate::classify::{classify, retry_after, transient_status};
 use crate::provider::{order, Provider};
-use crate::retry_after::parse_retry_after;
 use crate::{BreakerState, ErrorKind, Request, Response, UpstreamConfig, UpstreamError};
 
 /// Called after every attempt: provider origin, time taken, and the failure kind if it
@@ -330,59 +330,6 @@ fn exact(body: BytesMut) -> bytes::Bytes {
     } else {
         body.freeze()
     }
-}
-
-/// 502/503/504 always; 429 only with a `Retry-After` (otherwise it is a 4xx like any).
-fn transient_status(resp: &Response) -> bool {
-    match resp.status {
-        502..=504 => true,
-        429 => resp.headers.contains_key(RETRY_AFTER),
-        _ => false,
-    }
-}
-
-/// The `Retry-After` of a failed status, as a wait from now.
-fn retry_after(e: &UpstreamError) -> Option<Duration> {
-    match e {
-        UpstreamError::Status { response, .. } => parse_retry_after(&response.headers),
-        _ => None,
-    }
-}
-
-/// Map a reqwest error to a kind without its text (which carries the URL).
-fn classify(e: &reqwest::Error, origin: &str) -> UpstreamError {
-    let provider = origin.to_string();
-    if e.is_timeout() {
-        UpstreamError::Timeout { provider }
-    } else if malformed(e) {
-        UpstreamError::Invalid {
-            provider,
-            reason: "not a valid HTTP answer",
-        }
-    } else if e.is_connect() || e.is_request() || e.is_body() {
-        // Refused, reset, or closed mid-answer: another try may well work.
-        UpstreamError::Connect { provider }
-    } else {
-        UpstreamError::Invalid {
-            provider,
-            reason: "not a valid HTTP answer",
-        }
-    }
-}
-
-/// Whether hyper found the answer malformed (not HTTP, bad status line, headers past its
-/// limit): the same provider would send the same again, so it is not transient.
-fn malformed(e: &reqwest::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(s) = source {
-        if s.downcast_ref::<hyper::Error>()
-            .is_some_and(hyper::Error::is_parse)
-        {
-            return true;
-        }
-        source = s.source();
-    }
-    false
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@
 //!   fastest-first order.
 //! - [`client`]: [`Upstream`], the fetch loop with failover (and an optional
 //!   [`RetryGate`], a caller's budget for retries).
+//! - `classify`: transient or not, `Retry-After`, reqwest errors as kinds.
 //! - `retry_after`: the `Retry-After` header, as a wait.
 //! - [`single_flight`](mod@single_flight): [`SingleFlight`], one fetch per key at a time.
 //!
@@ -47,6 +48,7 @@
 #![deny(missing_docs)]
 
 pub mod breaker;
+mod classify;
 pub mod client;
 pub mod config;
 pub mod error;

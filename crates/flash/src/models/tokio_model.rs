@@ -87,14 +87,14 @@ async fn run(conn: Conn, shared: Arc<Shared>) -> io::Result<()> {
         shutdown,
         limits,
     } = conn;
-    let mut out = Vec::with_capacity(4096);
+    let mut out = Vec::new();
     if admission == Admission::Overflow {
         let reply = Reply::error(503).with("Retry-After", "1").closing();
         reply.encode(&mut out, false, 1, false);
         return stream.write_all(&out).await;
     }
     let local = stream.get_ref().local_addr()?;
-    let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    let mut buf: Vec<u8> = Vec::new();
     let mut decoder = Decoder::new(shared.decode);
     let mut deadline = Some(Instant::now() + limits.header_timeout);
     let mut reading_head = true;
@@ -149,7 +149,7 @@ async fn run(conn: Conn, shared: Arc<Shared>) -> io::Result<()> {
         // The idle timeout is on the stream (netkit's Timed); the request's on top.
         // Read straight into the buffer's spare room: an idle connection then holds no
         // read scratch space of its own (a thousand of them, 16 MiB less).
-        buf.reserve(4096);
+        buf.reserve(1024);
         // Between requests only the stream's idle timeout applies: no timer is set per
         // request, which would cost a timer-wheel insert and removal every time.
         let read = match deadline {
@@ -218,7 +218,8 @@ async fn send_file(
 /// `send::linger_close`).
 async fn linger(stream: &mut tokio::net::TcpStream) -> io::Result<()> {
     stream.shutdown().await?;
-    let mut buf = [0u8; 4096];
+    // On the heap: an array here would sit in every connection's task, lingering or not.
+    let mut buf = vec![0u8; 4096];
     let mut total = 0;
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
         while total < 256 * 1024 {

@@ -62,6 +62,43 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// A closed-loop plan of plain `GET url` (http only), for programs that drive load
+    /// as a library (`herd flash compare`): 10 connections on one thread for 10 s, 10 s
+    /// timeout, no warm-up. Set the fields to change them.
+    ///
+    /// # Errors
+    /// [`Error`] when the URL is not `http://host:port/path` or its host does not resolve.
+    pub fn http_get(url_text: &str) -> Result<Plan, Error> {
+        let url = crate::url::parse_url(url_text)?;
+        if url.scheme != "http" {
+            return Err(Error::Usage(format!(
+                "{url_text}: Plan::http_get takes http:// URLs"
+            )));
+        }
+        let addr = crate::url::resolve(&url.authority)?;
+        Ok(Plan {
+            url: url_text.to_string(),
+            addr,
+            tls: None,
+            target: Target::Http {
+                requests: Requests::single(Entry {
+                    label: format!("GET {url_text}"),
+                    bytes: http_request(&url, "GET", &[], b""),
+                    head: false,
+                    weight: 1,
+                }),
+            },
+            connections: 10,
+            threads: 1,
+            duration: Some(Duration::from_secs(10)),
+            requests: None,
+            rate: None,
+            stages: None,
+            warmup: Duration::ZERO,
+            timeout: Duration::from_secs(10),
+        })
+    }
+
     /// A closed-loop `GET /x` plan for tests: 2 connections on 2 threads, 5 s timeout, no
     /// warm-up, and no bound yet (set `duration` or `requests`).
     pub fn for_test(addr: SocketAddr) -> Plan {
@@ -156,5 +193,30 @@ impl Plan {
         }
         self.threads = self.threads.clamp(1, self.connections);
         Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A GET plan for an http URL: resolved address, one request, library defaults; other
+    /// schemes and malformed URLs are refused.
+    #[test]
+    fn http_get_plan() {
+        let p = Plan::http_get("http://127.0.0.1:8080/small.html").unwrap();
+        assert_eq!(p.addr, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!((p.connections, p.threads), (10, 1));
+        assert_eq!(p.duration, Some(Duration::from_secs(10)));
+        let Target::Http { requests } = &p.target else {
+            panic!("not http")
+        };
+        assert_eq!(requests.entries().len(), 1);
+        assert_eq!(
+            requests.entries()[0].label,
+            "GET http://127.0.0.1:8080/small.html"
+        );
+        assert!(Plan::http_get("https://127.0.0.1:8443/").is_err());
+        assert!(Plan::http_get("not a url").is_err());
     }
 }

@@ -301,24 +301,13 @@ fn load_average() -> String {
 
 fn measure(plan: &Plan, server: &Server, mix: Mix, connections: usize) -> Result<Cell, Error> {
     let url_text = format!("http://{}{}", server.addr, mix.target());
-    let url = load::url::parse_url(&url_text).map_err(|e| Error::Compare(e.to_string()))?;
-    let entry = load::requests::Entry {
-        label: format!("GET {url_text}"),
-        bytes: load::url::http_request(&url, "GET", &[], b""),
-        head: false,
-        weight: 1,
-    };
     let load_plan = load::Plan {
-        url: url_text,
-        target: load::Target::Http {
-            requests: load::requests::Requests::single(entry),
-        },
         connections,
         threads: 1,
         duration: Some(plan.duration),
         warmup: plan.warmup,
         timeout: plan.timeout,
-        ..load::Plan::for_test(server.addr)
+        ..load::Plan::http_get(&url_text).map_err(|e| Error::Compare(e.to_string()))?
     };
     let sampler =
         procfs::Sampler::start(server.pid(), plan.warmup).map_err(Error::io("sampler"))?;

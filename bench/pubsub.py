@@ -7,10 +7,15 @@ wrk, redis-server (with redis-benchmark), python3, and release builds:
 
     cargo build --release -p herd-cli && cargo build --release -p pubsub --examples
 
-Usage: bench/pubsub.py [--quick]     (--quick: 3 s runs, for a smoke test)
+Usage: bench/pubsub.py [--quick] [--before DIR] [SECTION...]
+    --quick: 3 s runs, for a smoke test
+    --before DIR: the target/release directory of an earlier build (its herd and
+        examples/scripts), compared with this one by the `claim` section
 Sections: mix (memory store vs the constant-body baseline), fan-out (1/100/10,000
 subscribers, memory and Redis), redis (one node vs redis-benchmark running the same
-scripts, and four nodes), latency (publish to long-poll delivery), memory (per message).
+scripts, and four nodes), claim (what a read's claim + confirm costs against the earlier
+build's single poll script: needs --before), latency (publish to long-poll delivery),
+memory (per message).
 """
 from benchlib import wait_port
 import datetime, http.client, os, platform, re, statistics, subprocess, sys, tempfile, threading, time
@@ -22,6 +27,7 @@ HERD = os.path.join(REL, "herd")
 BASELINE = os.path.join(REL, "examples", "constant_body")
 SCRIPTS = os.path.join(REL, "examples", "scripts")
 QUICK = "--quick" in sys.argv
+BEFORE = sys.argv[sys.argv.index("--before") + 1] if "--before" in sys.argv else None
 SECS = 3 if QUICK else 10
 CORE_A, CORE_B = "0", "1"
 rows = []  # (section, what, result, command)
@@ -91,8 +97,8 @@ def metrics(port):
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+) (\d+)$", text.decode(), re.M)}
 
 
-def pubsub(port, store="memory", cpu=CORE_A):
-    cmd = [HERD, "pubsub", "--listen", f"127.0.0.1:{port}", "--store", store]
+def pubsub(port, store="memory", cpu=CORE_A, herd=HERD):
+    cmd = [herd, "pubsub", "--listen", f"127.0.0.1:{port}", "--store", store]
     return start(cmd, port, cpu), "taskset -c " + cpu + " herd pubsub --store " + store
 
 
@@ -201,8 +207,53 @@ def fanout_four_nodes():
 
 # === Redis: one node vs redis-benchmark on the same scripts; four nodes ===
 
-def shas():
-    return dict(line.split() for line in sh([SCRIPTS]).splitlines())
+def shas(scripts=SCRIPTS, rport=None):
+    """Each script's SHA1 by name; with `rport`, loaded into that Redis first (the node
+    loads them on first use, redis-benchmark cannot)."""
+    found = dict(line.split() for line in sh([scripts]).splitlines())
+    for name in found if rport else ():
+        redis_cli(rport, "SCRIPT", "LOAD", sh([scripts, "--source", name]))
+    return found
+
+
+def topic_keys(topic, sha):
+    """The topic's keys as its build's scripts take them: five before claims, six since."""
+    return [f"ps:{{{topic}}}:{k}" for k in ("snmrw" if "poll" in sha else "snmrwc")]
+
+
+def pair_script(scripts, rport):
+    """Load the build's claim and confirm scripts, verbatim, as one script that claims and
+    confirms (what one node read costs Redis, in one call redis-benchmark can repeat).
+    ARGV: user, token, lease, '0', '0', topic. Returns its SHA1."""
+    def src(name):
+        t = sh([scripts, "--source", name])
+        return t.split("\n", 1)[1] if t.startswith("#!") else t
+    claim, confirm = src("claim"), src("confirm")
+    common = os.path.commonprefix([claim, confirm])
+    prelude = common[:common.rfind("\n") + 1]
+    text = ("#!lua flags=allow-oom\n" + prelude
+            + "local function claim()\n" + claim[len(prelude):] + "end\n"
+            + "local function confirm()\n" + confirm[len(prelude):] + "end\n"
+            + "local r = claim()\n"
+            + "if type(r) == 'table' and #r == 2 then ARGV[3] = ARGV[6]; confirm() end\n"
+            + "return r\n")
+    return redis_cli(rport, "SCRIPT", "LOAD", text)
+
+
+def read_cmd(sha, scripts, rport, topic):
+    """redis-benchmark arguments for one read on `topic` by user u0: the earlier build's
+    poll script, or this build's claim + confirm pair."""
+    keys = topic_keys(topic, sha)
+    if "poll" in sha:
+        return ["EVALSHA", sha["poll"], "5", *keys, "u0", "0"], "<poll sha>", ["u0", "0"]
+    args = ["u0", "bench", "30000", "0", "0", topic]
+    return ["EVALSHA", pair_script(scripts, rport), "6", *keys, *args], "<claim+confirm pair sha>", args
+
+
+def commandstats(rport):
+    """EVALSHA calls and microseconds inside Redis so far."""
+    m = re.search(r"cmdstat_evalsha:calls=(\d+),usec=(\d+)", redis_cli(rport, "INFO", "commandstats"))
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
 
 
 def redis_section():
@@ -211,34 +262,41 @@ def redis_section():
     store = f"redis://127.0.0.1:{rport}"
     p, shown = pubsub(18099, store, CORE_B)
     h = Http(18099)
-    h.send("POST", "/rb/u")
+    # pubsub_ops.lua polls /<topic>/u<j> for j below USERS. 50 subscribers, so the 50
+    # connections read different subscribers (one subscriber's reads are serial: below).
+    for j in range(50):
+        h.send("POST", f"/rb/u{j}")
     ops = os.path.join(BENCH, "pubsub_ops.lua")
-    keys = [f"ps:{{rb}}:{k}" for k in "snmrw"]
-    sha = shas()
+    sha = shas(SCRIPTS, rport)
+    keys = topic_keys("rb", sha)
     n = 100_000 if QUICK else 300_000
-    res = {}
-    for op, args in (("publish", ["x" * 64, "rb"]), ("poll", ["u", "0"])):
-        env = {"OP": op, "TOPIC": "rb", "USERS": "1"}
-        if op == "poll":
-            env["USERS"] = "1"
+    for op in ("publish", "poll"):
+        env = {"OP": op, "TOPIC": "rb", "USERS": "50"}
         rps, p99, cmd, cores = wrk(18099, ops, env, cpu=CORE_A, watch=[p.pid, rp.pid])
-        bench_cmd = ["redis-benchmark", "-p", str(rport), "-c", "50", "-n", str(n), "--csv",
-                     "EVALSHA", sha[op], "5", *keys, *args]
+        if op == "publish":
+            script = ["EVALSHA", sha["publish"], str(len(keys)), *keys, "x" * 64, "rb"]
+            shown_script = ["EVALSHA", "<publish sha>", str(len(keys)), *keys, "<64 x>", "rb"]
+        else:
+            script, name, args = read_cmd(sha, SCRIPTS, rport, "rb")
+            shown_script = ["EVALSHA", name, str(len(keys)), *keys, *args]
+        bench_cmd = ["redis-benchmark", "-p", str(rport), "-c", "50", "-n", str(n), "--csv", *script]
         c0, t0 = cpu_secs(rp.pid), time.time()
         out = sh(["taskset", "-c", CORE_B, *bench_cmd])
         rb_cores = (cpu_secs(rp.pid) - c0) / (time.time() - t0)
         rb = float(out.strip().splitlines()[-1].split(",")[1].strip('"'))
-        res[op] = (rps, rb)
-        shown_b = " ".join(["taskset", "-c", CORE_B, "redis-benchmark", "-p", str(rport), "-c", "50", "-n", str(n), "--csv",
-                            "EVALSHA", f"<{op} sha>", "5", *keys, *([ "<64 x>", "rb"] if op == "publish" else args)])
-        rows.append(("redis", f"{op}, one node (node on core 1; Redis and wrk on core 0) vs redis-benchmark on the same script and keys",
+        shown_b = " ".join(["taskset", "-c", CORE_B, "redis-benchmark", "-p", str(rport), "-c", "50", "-n", str(n), "--csv", *shown_script])
+        what = "publish (to 50 subscribers)" if op == "publish" else "poll, 50 subscribers (node: claim, then confirm once the reply is written; redis-benchmark: the two scripts as one)"
+        rows.append(("redis", f"{what}, one node (node on core 1; Redis and wrk on core 0) vs redis-benchmark on the same scripts and keys",
                      f"node {fmt(rps)}/s (p99 {p99:.2f} ms; node used {cores[0]:.2f} cores = {fmt(rps / cores[0])}/s per node core; Redis used {cores[1]:.2f} cores); "
                      f"redis-benchmark {fmt(rb)}/s (Redis used {rb_cores:.2f} cores = {fmt(rb / rb_cores)} scripts/s per Redis core); "
                      f"**node = {rps / rb:.0%} of redis-benchmark's rate; one node core drives {rps / cores[0] / (rb / rb_cores):.0%} of one Redis core's script rate**",
                      f"`{shown}`; `{cmd}`; `{shown_b}`"))
+    rps, p99, cmd, cores = wrk(18099, ops, {"OP": "poll", "TOPIC": "rb", "USERS": "1"}, cpu=CORE_A, watch=[p.pid, rp.pid])
+    rows.append(("redis", "poll, one subscriber read by all 50 connections at once (its reads are serial: each claims after the previous one's confirm)",
+                 f"node {fmt(rps)}/s (p99 {p99:.2f} ms; node used {cores[0]:.2f} cores, Redis {cores[1]:.2f} cores)", f"`{cmd}`"))
     m = metrics(18099)
-    ok, empty = (m.get('pubsub_responses_total{status="%d"}' % s, 0) for s in (200, 204))
-    rows.append(("redis", "answers in the one-node runs", f"200: {fmt(ok)}, 204: {fmt(empty)}", "(from /metrics)"))
+    ok, empty, missing = (m.get('pubsub_responses_total{status="%d"}' % s, 0) for s in (200, 204, 404))
+    rows.append(("redis", "answers in the one-node runs", f"200: {fmt(ok)}, 204: {fmt(empty)}, 404: {fmt(missing)}", "(from /metrics)"))
     stop(p)
     redis_cli(rport, "FLUSHALL")
     # Four nodes on core 1, Redis and wrk on core 0, the mix spread over the nodes.
@@ -256,6 +314,86 @@ def redis_section():
                  f"{fmt(rps)} req/s; p99 {p99:.2f} ms; nodes used {sum(cores[:4]):.2f} cores together ({fmt(rps / sum(cores[:4]))} req/s per node core), Redis {cores[4]:.2f} cores ({fmt(rps / cores[4])} scripts/s per Redis core)",
                  f"`4 x taskset -c 1 herd pubsub --store {store} --listen 127.0.0.1:1810N`; `{cmd}`"))
     stop(rp)
+
+
+# === claim: the cost of claim + confirm against the earlier build's one poll script ===
+
+def claim_round(label, herd, scripts, res):
+    """One round for one build: a fresh Redis, the node's publish/s and poll/s (every poll
+    delivers: the queue is filled first), Redis's own time per poll, then redis-benchmark
+    filling the queue with the publish script and draining it with the read script(s)."""
+    rport = 16379
+    rp = redis_server(rport, CORE_A)
+    store = f"redis://127.0.0.1:{rport}"
+    p, shown = pubsub(18099, store, CORE_B, herd)
+    h = Http(18099)
+    for j in range(50):
+        h.send("POST", f"/cc/u{j}")
+    ops = os.path.join(BENCH, "pubsub_ops.lua")
+    secs = 3 if QUICK else 5
+    pub, _, pcmd, pcores = wrk(18099, ops, {"OP": "publish", "TOPIC": "cc"}, cpu=CORE_A, secs=2 * secs, watch=[p.pid, rp.pid])
+    m0, (calls0, usec0) = metrics(18099), commandstats(rport)
+    poll, p99, qcmd, qcores = wrk(18099, ops, {"OP": "poll", "TOPIC": "cc", "USERS": "50"}, cpu=CORE_A, secs=secs, watch=[p.pid, rp.pid])
+    time.sleep(0.2)  # the last confirms
+    m1, (calls1, usec1) = metrics(18099), commandstats(rport)
+    one, one_p99, _, _ = wrk(18099, ops, {"OP": "poll", "TOPIC": "cc", "USERS": "1"}, cpu=CORE_A, secs=secs)
+    stop(p)
+    delta = lambda k: m1.get(k, 0) - m0.get(k, 0)
+    polls = delta('pubsub_responses_total{status="200"}')
+    empties = delta('pubsub_responses_total{status="204"}')
+    if delta('pubsub_responses_total{status="404"}'):
+        sys.exit("polls answered 404: the benchmark reads a user it did not subscribe")
+    redis_cli(rport, "FLUSHALL")
+    sha = shas(scripts, rport)
+    keys = topic_keys("rb", sha)
+    n = 50_000 if QUICK else 200_000
+    redis_cli(rport, "EVALSHA", sha["subscribe"], str(len(keys)), *keys, "u0")
+    rb = {}
+    for what, script in (("publish", ["EVALSHA", sha["publish"], str(len(keys)), *keys, "x" * 64, "rb"]),
+                         ("read", read_cmd(sha, scripts, rport, "rb")[0])):
+        out = sh(["taskset", "-c", CORE_B, "redis-benchmark", "-p", str(rport), "-c", "50", "-n", str(n), "--csv", *script])
+        rb[what] = float(out.strip().splitlines()[-1].split(",")[1].strip('"'))
+    left = redis_cli(rport, "HLEN", keys[2])
+    stop(rp)
+    res.setdefault(label, []).append({
+        "publish": pub, "pub_node": pcores[0], "pub_redis": pcores[1],
+        "poll": poll, "p99": p99, "node": qcores[0], "redis": qcores[1], "empties": empties,
+        "one": one, "one_p99": one_p99,
+        "scripts_per_poll": (calls1 - calls0) / max(polls, 1), "usec_per_poll": (usec1 - usec0) / max(polls, 1),
+        "rb_publish": rb["publish"], "rb_read": rb["read"], "rb_left": int(left or 0),
+        "cmds": (shown, pcmd, qcmd)})
+
+
+def claim_cost():
+    if not BEFORE:
+        sys.exit("the claim section needs --before DIR (an earlier build's target/release)")
+    builds = [("before", os.path.join(BEFORE, "herd"), os.path.join(BEFORE, "examples", "scripts")),
+              ("after", HERD, SCRIPTS)]
+    res = {}
+    for _ in range(3):
+        for label, herd, scripts in builds:
+            claim_round(label, herd, scripts, res)
+    med = lambda label, k: statistics.median(r[k] for r in res[label])
+    desc = {"before": "earlier build: a read is one poll script (consumes the message)",
+            "after": "this build: a read is a claim script, then a confirm script once the reply is written"}
+    for label, _, _ in builds:
+        r = res[label]
+        rows.append(("claim", desc[label],
+                     f"poll, 50 subscribers: {fmt(med(label, 'poll'))}/s (runs: {', '.join(fmt(x['poll']) for x in r)}; p99 {med(label, 'p99'):.2f} ms; {sum(x['empties'] for x in r)} empty answers); "
+                     f"node {med(label, 'node'):.2f} cores = **{fmt(med(label, 'poll') / med(label, 'node'))} polls/s per node core**; Redis {med(label, 'redis'):.2f} cores = **{fmt(med(label, 'poll') / med(label, 'redis'))} polls/s per Redis core**; "
+                     f"inside Redis **{med(label, 'usec_per_poll'):.1f} µs and {med(label, 'scripts_per_poll'):.2f} scripts per poll** (INFO commandstats); "
+                     f"redis-benchmark read script(s) {fmt(med(label, 'rb_read'))}/s; "
+                     f"one subscriber read by all 50 connections: {fmt(med(label, 'one'))}/s (p99 {med(label, 'one_p99'):.2f} ms); "
+                     f"control: publish to 50 subscribers {fmt(med(label, 'publish'))}/s via the node, {fmt(med(label, 'rb_publish'))}/s in redis-benchmark (one subscriber)",
+                     "`{}`; `{}`; `{}`; `taskset -c 1 redis-benchmark -p 16379 -c 50 -n {} --csv EVALSHA <publish sha> ...`, then the read: {}".format(
+                         *r[0]["cmds"], 50_000 if QUICK else 200_000,
+                         "`EVALSHA <poll sha> 5 <keys> u0 0`" if label == "before" else "`EVALSHA <claim+confirm pair sha> 6 <keys> u0 bench 30000 0 0 rb` (the two scripts verbatim in one, bench/pubsub.py `pair_script`)")))
+    b, a = (med(l, "poll") for l in ("before", "after"))
+    rb_b, rb_a = (med(l, "rb_read") for l in ("before", "after"))
+    rows.append(("claim", "cost of claim + confirm",
+                 f"node poll/s {a / b:.2f}x the earlier build's (one subscriber read by 50 connections: {med('after', 'one') / med('before', 'one'):.2f}x); per Redis core {(a / med('after', 'redis')) / (b / med('before', 'redis')):.2f}x; "
+                 f"Redis time per poll {med('after', 'usec_per_poll') / max(med('before', 'usec_per_poll'), 1e-9):.2f}x; redis-benchmark read {rb_a / rb_b:.2f}x",
+                 "medians of 3 alternating rounds, fresh Redis each"))
 
 
 # === latency: publish to long-poll delivery ===
@@ -361,6 +499,7 @@ SECTIONS = {
     "fanout": ("Fan-out: 1, 100 and 10,000 subscribers per topic", lambda: (fanout("memory"), fanout("redis"))),
     "fanout4": ("Fan-out over four nodes (Redis store)", fanout_four_nodes),
     "redis": ("Redis store: one node vs redis-benchmark, and four nodes", redis_section),
+    "claim": ("Redis store: what a read's claim and confirm cost", claim_cost),
     "latency": ("Publish to delivery with long polls", lambda: (latency("memory"), latency("redis"))),
     "memory": ("Memory per queued message", memory_section),
 }
@@ -374,7 +513,7 @@ def write(path, wanted):
         # A partial run keeps the other sections' tables from the last run (their header
         # lines say when that was).
         for key, (title, _) in SECTIONS.items():
-            m = re.search(rf"### {re.escape(title)}\n\n(.*?)\n\n", prev.group(0), re.S)
+            m = re.search(rf"### {re.escape(title)}\n\n(.*?)\n\n(?=### |<!-- pubsub:end)", prev.group(0), re.S)
             if m and key not in wanted:
                 kept[key] = m.group(1)
     cpu = re.search(r"model name\s*:\s*(.*)", open("/proc/cpuinfo").read())
@@ -387,10 +526,12 @@ def write(path, wanted):
            f"- Load average when the runs started / ended: {LOAD0[0]:.2f} / {os.getloadavg()[0]:.2f}"
            " (other work on the machine competes with the pinned processes when above ~0.5)",
            "- Method: see docs/pubsub.md#performance; cores named in each row (taskset).", ""]
+    sitting = (f"Sitting: {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC, commit {commit}, "
+               f"load average {LOAD0[0]:.2f} at the start, {os.getloadavg()[0]:.2f} at the end.")
     for key, (title, _) in SECTIONS.items():
         sect = [r for r in rows if r[0] == key]
         if sect:
-            out += [f"### {title}", "", "| what | result | command |", "|---|---|---|"]
+            out += [f"### {title}", "", sitting, "", "| what | result | command |", "|---|---|---|"]
             out += [f"| {w} | {r} | {c} |" for _, w, r, c in sect]
             out.append("")
         elif key in kept:
@@ -410,7 +551,8 @@ if __name__ == "__main__":
     # server's core.
     os.sched_setaffinity(0, {int(CORE_B)})
     LOAD0 = os.getloadavg()
-    wanted = [a for a in sys.argv[1:] if not a.startswith("--")] or list(SECTIONS)
+    args = [a for i, a in enumerate(sys.argv[1:], 1) if not (sys.argv[i - 1] == "--before")]
+    wanted = [a for a in args if not a.startswith("--")] or [k for k in SECTIONS if k != "claim" or BEFORE]
     for name in wanted:
         print(f"== {name}", file=sys.stderr)
         SECTIONS[name][1]()

@@ -4,10 +4,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-fn duration(s: &str) -> Result<Duration, String> {
-    netkit::duration::parse(s).map_err(|e| e.to_string())
-}
-
 /// List the restaurants behind a relay, or one restaurant's dishes.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
@@ -25,7 +21,7 @@ pub(crate) struct Args {
     #[arg(long)]
     json: bool,
     /// Give up on the relay after this long.
-    #[arg(long, default_value = "15s", value_name = "DUR", value_parser = duration)]
+    #[arg(long, default_value = "15s", value_name = "DUR", value_parser = netkit::duration::parse)]
     timeout: Duration,
 }
 

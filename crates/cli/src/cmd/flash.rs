@@ -13,10 +13,6 @@ use netkit::Limits;
 
 use super::limits::LimitArgs;
 
-fn duration(s: &str) -> Result<Duration, String> {
-    netkit::duration::parse(s).map_err(|e| e.to_string())
-}
-
 /// Serve static files, CGI scripts and a small app on one of eight concurrency models.
 #[derive(Debug, clap::Args)]
 #[command(
@@ -75,10 +71,10 @@ struct ServeArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
     /// Kill a CGI script that has not finished in this time (504): 10s.
-    #[arg(long, value_name = "DUR", value_parser = duration, default_value = "10s")]
+    #[arg(long, value_name = "DUR", value_parser = netkit::duration::parse, default_value = "10s")]
     cgi_timeout: Duration,
     /// How long a cached open file is trusted before it is checked again; 0 disables: 1s.
-    #[arg(long, value_name = "DUR", value_parser = duration, default_value = "1s")]
+    #[arg(long, value_name = "DUR", value_parser = netkit::duration::parse, default_value = "1s")]
     file_cache_valid: Duration,
 }
 
@@ -106,13 +102,13 @@ struct CompareArgs {
     #[arg(long, default_value = "1,10,100,1000", value_delimiter = ',')]
     connections: Vec<usize>,
     /// Measured time per cell: 2s.
-    #[arg(short = 'd', long, value_parser = duration, default_value = "2s")]
+    #[arg(short = 'd', long, value_parser = netkit::duration::parse, default_value = "2s")]
     duration: Duration,
     /// Unmeasured traffic before each cell: 500ms.
-    #[arg(long, value_parser = duration, default_value = "500ms")]
+    #[arg(long, value_parser = netkit::duration::parse, default_value = "500ms")]
     warmup: Duration,
     /// A request unanswered this long counts as a timeout: 2s.
-    #[arg(long, value_parser = duration, default_value = "2s")]
+    #[arg(long, value_parser = netkit::duration::parse, default_value = "2s")]
     timeout: Duration,
     /// The nginx binary ("none" to leave nginx out).
     #[arg(long, default_value = "/usr/sbin/nginx")]

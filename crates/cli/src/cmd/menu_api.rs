@@ -7,10 +7,6 @@ use anyhow::Context;
 
 use super::limits::LimitArgs;
 
-fn duration(s: &str) -> Result<Duration, String> {
-    netkit::duration::parse(s).map_err(|e| e.to_string())
-}
-
 fn rate(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
@@ -33,13 +29,13 @@ pub(crate) struct Args {
     #[arg(long, default_value = "127.0.0.1:8001", value_name = "ADDR")]
     listen: SocketAddr,
     /// Wait this long before every answer: 500ms, 2s.
-    #[arg(long, default_value = "0s", value_name = "DUR", value_parser = duration)]
+    #[arg(long, default_value = "0s", value_name = "DUR", value_parser = netkit::duration::parse)]
     delay: Duration,
     /// Share of answers that fail with 503, from 0 to 1.
     #[arg(long, default_value = "0", value_name = "RATE", value_parser = rate)]
     fail_rate: f64,
     /// Cache-Control max-age sent with every menu.
-    #[arg(long, default_value = "60s", value_name = "DUR", value_parser = duration)]
+    #[arg(long, default_value = "60s", value_name = "DUR", value_parser = netkit::duration::parse)]
     max_age: Duration,
     #[command(flatten)]
     limits: LimitArgs,

@@ -8,10 +8,6 @@ use anyhow::Context;
 
 use super::limits::LimitArgs;
 
-fn duration(s: &str) -> Result<Duration, String> {
-    netkit::duration::parse(s).map_err(|e| e.to_string())
-}
-
 fn size(s: &str) -> Result<u64, String> {
     cache::size::parse(s).map_err(|e| e.to_string())
 }
@@ -50,16 +46,16 @@ pub(crate) struct Args {
     )]
     redis: Option<String>,
     /// Freshness when the upstream sends no Cache-Control or Expires.
-    #[arg(long, default_value = "60s", value_name = "DUR", value_parser = duration)]
+    #[arg(long, default_value = "60s", value_name = "DUR", value_parser = netkit::duration::parse)]
     default_ttl: Duration,
     /// How long to serve a stale copy when the upstream fails, if it does not say.
-    #[arg(long, default_value = "24h", value_name = "DUR", value_parser = duration)]
+    #[arg(long, default_value = "24h", value_name = "DUR", value_parser = netkit::duration::parse)]
     stale_if_error: Duration,
     /// Longest a 404 is cached.
-    #[arg(long, default_value = "10s", value_name = "DUR", value_parser = duration)]
+    #[arg(long, default_value = "10s", value_name = "DUR", value_parser = netkit::duration::parse)]
     negative_ttl: Duration,
     /// Answer 504 when the upstream takes longer than this.
-    #[arg(long, default_value = "10s", value_name = "DUR", value_parser = duration)]
+    #[arg(long, default_value = "10s", value_name = "DUR", value_parser = netkit::duration::parse)]
     upstream_timeout: Duration,
     /// Memory tier budget: 64MiB, 512KiB, 1GiB.
     #[arg(long, default_value = "64MiB", value_name = "SIZE", value_parser = size)]

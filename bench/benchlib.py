@@ -30,3 +30,20 @@ def splice_section(root, title, lines):
     doc[start:end] = lines
     with open(path, "w") as f:
         f.write("\n".join(doc) + "\n")
+
+
+def stop(p):
+    """Ask a server to stop (SIGTERM), wait for it, kill it if it will not go."""
+    import subprocess
+    p.terminate()
+    try:
+        p.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+
+
+def cpu_ticks(pid):
+    """User + system CPU time of a process so far, in clock ticks."""
+    with open(f"/proc/{pid}/stat") as f:
+        parts = f.read().rsplit(")", 1)[1].split()
+    return int(parts[11]) + int(parts[12])

@@ -9,7 +9,7 @@ a busy shared machine disturbs) each row gives the server's CPU time per request
 
 Usage: bench/herd_bench.py [--quick] [--herd PATH]
 """
-from benchlib import wait_port, splice_section
+from benchlib import cpu_ticks, splice_section, stop, wait_port
 import datetime, json, os, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -23,25 +23,11 @@ def sh(cmd, **kw):
     return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw).stdout
 
 
-def cpu_ticks(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        parts = f.read().rsplit(")", 1)[1].split()
-    return int(parts[11]) + int(parts[12])
-
-
 def start(cmd, port):
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(port)
     time.sleep(0.3)
     return p
-
-
-def stop(p):
-    p.terminate()
-    try:
-        p.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        p.kill()
 
 
 def load(herd, args, pid):

@@ -14,7 +14,7 @@ Usage: bench/load_bench.py [--quick] [--herd PATH]
   Rewrites the "herd load vs wrk and oha" section of docs/benchmarks.md and prints it.
   bench/run calls rows() for the same section of the full document.
 """
-from benchlib import wait_port
+from benchlib import splice_section, wait_port
 import datetime, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -171,21 +171,6 @@ def section(rs, secs, quick):
     return out + [""]
 
 
-def splice(lines):
-    """Replace the load section of docs/benchmarks.md (or append it before the notes)."""
-    path = os.path.join(ROOT, "docs", "benchmarks.md")
-    doc = open(path).read().splitlines()
-    start = next((i for i, l in enumerate(doc) if l.startswith("## herd load vs wrk")), None)
-    if start is None:
-        start = next((i for i, l in enumerate(doc) if l.startswith("## Reading")), len(doc))
-        end = start
-    else:
-        end = next((i for i in range(start + 1, len(doc)) if doc[i].startswith("## ")), len(doc))
-    doc[start:end] = lines
-    with open(path, "w") as f:
-        f.write("\n".join(doc) + "\n")
-
-
 if __name__ == "__main__":
     quick = "--quick" in sys.argv
     secs = 3 if quick else 10
@@ -195,5 +180,5 @@ if __name__ == "__main__":
     else:
         subprocess.run(["cargo", "build", "--release", "-p", "herd-cli"], cwd=ROOT, check=True)
     lines = section(rows(herd_bin, secs), secs, quick)
-    splice(lines)
+    splice_section(ROOT, "herd load vs wrk", lines)
     print("\n".join(lines))

@@ -19,7 +19,7 @@ Prints JSON with every figure and the exact commands; needs nginx and wrk.
 import http.client, json, os, re, shutil, statistics, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import wait_port
+from benchlib import stop, wait_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 args = [a for a in sys.argv[1:] if not a.startswith("--")]
@@ -36,14 +36,6 @@ def start(cmd, port, **kw):
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, **kw)
     wait_port(port)
     return p
-
-
-def stop(p):
-    p.terminate()
-    try:
-        p.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        p.kill()
 
 
 def wrk(port, conns=50, secs=SECS):

@@ -77,25 +77,11 @@ impl Plan {
         }
         let addr = crate::url::resolve(&url.authority)?;
         Ok(Plan {
-            url: url_text.to_string(),
-            addr,
-            tls: None,
-            target: Target::Http {
-                requests: Requests::single(Entry {
-                    label: format!("GET {url_text}"),
-                    bytes: http_request(&url, "GET", &[], b""),
-                    head: false,
-                    weight: 1,
-                }),
-            },
             connections: 10,
             threads: 1,
             duration: Some(Duration::from_secs(10)),
-            requests: None,
-            rate: None,
-            stages: None,
-            warmup: Duration::ZERO,
             timeout: Duration::from_secs(10),
+            ..Plan::get(url, addr)
         })
     }
 
@@ -107,13 +93,19 @@ impl Plan {
             authority: addr.to_string(),
             path: "/x".into(),
         };
+        Plan::get(url, addr)
+    }
+
+    /// `GET url` at `addr`: 2 connections on 2 threads, 5 s timeout, no bound.
+    fn get(url: Url, addr: SocketAddr) -> Plan {
+        let text = format!("{}://{}{}", url.scheme, url.authority, url.path);
         Plan {
-            url: format!("http://{addr}/x"),
+            url: text.clone(),
             addr,
             tls: None,
             target: Target::Http {
                 requests: Requests::single(Entry {
-                    label: format!("GET http://{addr}/x"),
+                    label: format!("GET {text}"),
                     bytes: http_request(&url, "GET", &[], b""),
                     head: false,
                     weight: 1,

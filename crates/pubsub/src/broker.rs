@@ -16,7 +16,7 @@
 mod gate;
 pub mod receipt;
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -55,6 +55,10 @@ struct Shared<S> {
     error_limit: LogLimit,
     /// One claiming read per subscriber at a time on this node (stores that hold claims).
     gates: Gates,
+    /// Confirms and releases sent in the background and not finished yet.
+    settling: AtomicUsize,
+    /// Woken when `settling` drops to zero.
+    settled: tokio::sync::Notify,
 }
 
 impl<S> Clone for Broker<S> {
@@ -86,6 +90,8 @@ impl<S: Store> Broker<S> {
                 warn_limit: LogLimit::default(),
                 error_limit: LogLimit::default(),
                 gates: Gates::default(),
+                settling: AtomicUsize::new(0),
+                settled: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -281,6 +287,28 @@ impl<S: Store> Broker<S> {
         }
     }
 
+    /// Wait until every confirm and release sent in the background has finished: a node
+    /// that stops (after its connections drained) calls this before it exits, so a reply
+    /// written just before the stop is confirmed rather than left to lapse and be
+    /// delivered again.
+    pub async fn settled(&self) {
+        loop {
+            let woken = self.shared.settled.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            if self.shared.settling.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            woken.await;
+        }
+    }
+
+    /// Count one background settle until the returned guard drops.
+    pub(crate) fn settling(&self) -> Settling<S> {
+        self.shared.settling.fetch_add(1, Ordering::SeqCst);
+        Settling(self.clone())
+    }
+
     /// Confirm (`true`) or release a claim; failures are counted and logged here.
     async fn settle(&self, confirm: bool, topic: &[u8], user: &[u8], t: &Ticket) -> Result<bool> {
         let r = if confirm {
@@ -292,6 +320,17 @@ impl<S: Store> Broker<S> {
             self.report(e, "the claimed message goes out again once its lease ends");
         }
         self.count(r)
+    }
+}
+
+/// A background confirm or release in progress (see [`Broker::settled`]).
+pub(crate) struct Settling<S>(Broker<S>);
+
+impl<S> Drop for Settling<S> {
+    fn drop(&mut self) {
+        if self.0.shared.settling.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.shared.settled.notify_waiters();
+        }
     }
 }
 

@@ -53,7 +53,7 @@ impl Server {
     }
 
     /// Serve HTTP on `listener` until `shutdown` fires; then drain (long polls end at
-    /// once with 204).
+    /// once with 204) and wait for the confirms of replies already written.
     pub async fn serve(self, listener: TcpListener, shutdown: Shutdown) -> Served {
         match self {
             Server::Memory(app, limits) => serve_app(app, listener, limits, shutdown).await,
@@ -86,7 +86,9 @@ async fn serve_app<S: Store>(
     limits: Limits,
     shutdown: Shutdown,
 ) -> Served {
-    netkit::serve(listener, limits, shutdown, move |conn: Conn| {
+    let grace = limits.grace;
+    let broker = app.broker.clone();
+    let served = netkit::serve(listener, limits, shutdown, move |conn: Conn| {
         let app = app.clone();
         let stop = conn.shutdown.clone();
         async move {
@@ -95,7 +97,13 @@ async fn serve_app<S: Store>(
             netkit::serve_http(conn, service).await;
         }
     })
-    .await
+    .await;
+    // Replies written during the drain have their confirms in flight: let them land.
+    if tokio::time::timeout(grace, broker.settled()).await.is_err() {
+        tracing::warn!("some confirms were still pending at exit; those messages will be delivered again after their lease");
+        return Served { clean: false };
+    }
+    served
 }
 
 /// Connect the store, then serve on `listener` until `shutdown` completes.

@@ -185,3 +185,42 @@ fn killed_after_reply_before_confirm_redelivers_once() {
         );
     });
 }
+
+/// A node that stops (SIGTERM, not a kill) right after writing a reply waits for that
+/// reply's confirm before it exits, so a graceful restart causes no redelivery.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_stop_waits_for_confirms() {
+    let redis = RedisServer::start(&[]);
+    let inner = RedisStore::connect(&[redis.url()], Duration::from_secs(5))
+        .await
+        .unwrap();
+    let store = SlowConfirm {
+        inner,
+        delay: Duration::from_millis(500),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stop = Shutdown::new();
+    let config = Config::for_test();
+    let served = tokio::spawn({
+        let stop = stop.clone();
+        async move { pubsub::serve_store(store, &config, listener, stop).await }
+    });
+    let h = Http::default();
+    assert_eq!(h.send(addr, "POST", "/g/u", b"").await.0, 200);
+    for m in ["m1", "m2"] {
+        assert_eq!(h.send(addr, "POST", "/g", m.as_bytes()).await.0, 200);
+    }
+    assert_eq!(h.send(addr, "GET", "/g/u", b"").await, (200, "m1".into()));
+    stop.trigger();
+    assert!(served.await.unwrap().clean);
+    // The confirm has landed: no claim is left, and the next read gets m2 at once.
+    assert!(redis.cmd("EXISTS ps:{g}:c").starts_with(":0"), "claim left");
+    let s = RedisStore::connect(&[redis.url()], Duration::from_secs(5))
+        .await
+        .unwrap();
+    match s.claim(b"g", b"u", Waiting::default()).await.unwrap() {
+        Claimed::Message { body, .. } => assert_eq!(&body[..], b"m2"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -80,10 +80,12 @@ impl<S: Store> Receipt<S> {
             return;
         };
         let (broker, topic, user) = (self.broker.clone(), self.topic.clone(), self.user.clone());
+        let counted = broker.settling();
         rt.spawn(async move {
             // Failures are counted and logged in `settle`; the lease is the fallback.
             let _ = broker.settle(confirm, &topic, &user, &t).await;
             drop(pass);
+            drop(counted);
         });
     }
 }

@@ -1,14 +1,16 @@
 //! The `herd` binary as a user runs it: help, one-line errors, `herd up` start and stop,
 //! and `herd load --json` against a real herd node.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod support;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const HERD: &str = env!("CARGO_BIN_EXE_herd");
+use support::{herd_file, spawn, TempFile, Up, HERD};
 
-/// `herd up`'s other services on free ports, so tests never collide with a running stack.
+/// `herd up`'s other services on port 0, so tests never collide with a running stack.
 const FREE_PORTS: [&str; 6] = [
     "--relay-listen",
     "127.0.0.1:0",
@@ -17,52 +19,6 @@ const FREE_PORTS: [&str; 6] = [
     "--pubsub-listen",
     "127.0.0.1:0",
 ];
-
-/// A herd file whose servers all listen on port 0: the binary binds and reports the real
-/// ports, so no test races another process for a port it picked.
-fn herd_file(names: &[&str]) -> tempfile_path::TempPath {
-    let mut text = String::from("[servers]\n");
-    for n in names {
-        text.push_str(&format!("{n} = \"127.0.0.1:0\"\n"));
-    }
-    if names.len() > 1 {
-        text.push_str(&format!("[links]\n{} = [\"{}\"]\n", names[0], names[1]));
-    }
-    text.push_str("[herd]\nsecret = \"cli-test\"\n");
-    tempfile_path::write(&text)
-}
-
-/// The first `host:port` after `after` in `text`.
-fn port_after(text: &str, after: &str) -> u16 {
-    let rest = &text[text
-        .find(after)
-        .unwrap_or_else(|| panic!("{after:?} not in {text}"))
-        + after.len()..];
-    let addr = rest
-        .split_whitespace()
-        .find(|w| w.starts_with("127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no address after {after:?} in {text}"));
-    addr.trim_end_matches(',')["127.0.0.1:".len()..]
-        .parse()
-        .unwrap()
-}
-
-/// A tiny temp-file helper (std only): removed on drop.
-mod tempfile_path {
-    pub(crate) struct TempPath(pub(crate) std::path::PathBuf);
-    impl Drop for TempPath {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.0);
-        }
-    }
-    pub(crate) fn write(text: &str) -> TempPath {
-        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let p = std::env::temp_dir().join(format!("herd-cli-{}-{n}.toml", std::process::id()));
-        std::fs::write(&p, text).unwrap();
-        TempPath(p)
-    }
-}
 
 /// `herd --help` lists exactly the subcommands that exist, with examples.
 #[test]
@@ -104,10 +60,14 @@ fn one_line_errors() {
         ),
         (vec!["load".into(), "ftp://x".into()], "not supported"),
     ];
-    let bad = tempfile_path::write("[servers]\nA = \"not an address\"\n");
+    let bad = TempFile::new("bad.toml", "[servers]\nA = \"not an address\"\n");
     let mut cases = cases;
     cases.push((
-        vec!["up".into(), "--config".into(), bad.0.display().to_string()],
+        vec![
+            "up".into(),
+            "--config".into(),
+            bad.path().display().to_string(),
+        ],
         "is not ip:port",
     ));
     for (args, expect) in cases {
@@ -127,46 +87,19 @@ fn one_line_errors() {
 #[test]
 fn up_serves_and_stops_on_sigterm() {
     let file = herd_file(&["Alpha", "Beta"]);
-    let mut child = Command::new(HERD)
-        .args(["up", "--no-log"])
-        .args(FREE_PORTS)
-        .arg("--config")
-        .arg(&file.0)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut table = String::new();
-    for _ in 0..3 {
-        stdout.read_line(&mut table).unwrap();
-    }
+    let mut up = Up::start(file.path(), &FREE_PORTS);
+    let table = up.table.clone();
     assert!(table.contains("Alpha") && table.contains("Beta"), "{table}");
-    let beta = port_after(&table, "Beta");
+    let beta = up.listen("Beta");
     assert!(table.contains("linked to Alpha"), "{table}");
-    let mut s = TcpStream::connect(("127.0.0.1", beta)).unwrap();
+    let mut s = TcpStream::connect(&beta).unwrap();
     s.write_all(b"IAMAT cli +1+1 1.5").unwrap();
     s.shutdown(std::net::Shutdown::Write).unwrap();
     let mut answer = String::new();
     s.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("AT Beta "), "{answer}");
-    // SIGTERM through the standard `kill` command: no unsafe code in tests.
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        assert!(Instant::now() < deadline, "herd up did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let (status, rest) = up.stop();
     assert!(status.success(), "{status:?}");
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
     assert!(rest.contains("stopped"), "{rest}");
 }
 
@@ -174,22 +107,12 @@ fn up_serves_and_stops_on_sigterm() {
 #[test]
 fn load_json_against_node() {
     let file = herd_file(&["Solo"]);
-    let mut node = Command::new(HERD)
-        .args(["node", "Solo", "--no-log", "--config"])
-        .arg(&file.0)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(node.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let port = port_after(&first, "listening on");
+    let config = file.path().display().to_string();
+    let (_node, addr) = spawn(&["node", "Solo", "--no-log", "--config", &config]);
     let out = Command::new(HERD)
         .args([
             "load",
-            &format!("herd://127.0.0.1:{port}"),
+            &format!("herd://{addr}"),
             "--protocol",
             "herd",
             "-c",
@@ -200,8 +123,6 @@ fn load_json_against_node() {
         ])
         .output()
         .unwrap();
-    let _ = node.kill();
-    let _ = node.wait();
     assert!(
         out.status.success(),
         "{}",
@@ -217,17 +138,21 @@ fn load_json_against_node() {
 /// and exits non-zero without printing a table.
 #[test]
 fn up_reports_a_failed_start_at_once() {
+    // Held until the end of the test (never released), so the port stays taken.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
-    let file = tempfile_path::write(&format!(
+    let file = TempFile::new(
+        "taken.toml",
+        &format!(
         "[servers]\nAlpha = \"127.0.0.1:0\"\nBeta = \"127.0.0.1:{port}\"\n[herd]\nsecret = \"x\"\n"
-    ));
+    ),
+    );
     let started = Instant::now();
     let out = Command::new(HERD)
         .args(["up", "--no-log"])
         .args(FREE_PORTS)
         .arg("--config")
-        .arg(&file.0)
+        .arg(file.path())
         .env("RUST_LOG", "off")
         .output()
         .unwrap();

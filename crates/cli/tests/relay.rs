@@ -3,76 +3,13 @@
 //! serving while menu-api is down and recovery when it is back, one-line errors. The
 //! image is tested in tests/image.rs.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const HERD: &str = env!("CARGO_BIN_EXE_herd");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A child process killed (SIGKILL) on drop.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Start `herd args...` and return it with the address from its "listening on" line.
-fn spawn(args: &[&str]) -> (Proc, String) {
-    let mut child = Command::new(HERD)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = lines.next().unwrap().unwrap();
-    let addr = line
-        .split("listening on ")
-        .nth(1)
-        .and_then(|r| r.split([',', ' ']).next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
-    // Keep draining stdout so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (Proc(child), addr)
-}
-
-/// A GET over a plain TCP connection: (status, x-cache, body).
-fn get(addr: &str, path: &str) -> (u16, String, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let x = head
-        .lines()
-        .find_map(|l| l.strip_prefix("x-cache: "))
-        .unwrap_or("")
-        .to_string();
-    (status, x, body.to_string())
-}
+use support::{get, herd_file, spawn, unused_addr, wait_until, TempDir, Up, HERD};
 
 fn dishes(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(HERD)
@@ -85,12 +22,6 @@ fn dishes(args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-fn temp_dir(tag: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("herd-cli-relay-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
 }
 
 /// `herd dishes` prints the restaurants as a table and one restaurant's dishes, through a
@@ -127,7 +58,7 @@ fn dishes_output_and_errors() {
         err.contains("no restaurant with id \"no-such-place\""),
         "{err}"
     );
-    let down = format!("http://127.0.0.1:{}", free_port());
+    let down = format!("http://{}", unused_addr());
     let (ok, _, err) = dishes(&["--relay", &down]);
     assert!(!ok);
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -138,8 +69,8 @@ fn dishes_output_and_errors() {
 /// cached key is still served.
 #[test]
 fn kill_9_then_restart_serves_from_disk() {
-    let dir = temp_dir("kill9");
-    let dir_s = dir.display().to_string();
+    let dir = TempDir::new("relay-kill9");
+    let dir_s = dir.path().display().to_string();
     let (menu, menu_addr) = spawn(&["menu-api", "--listen", "127.0.0.1:0", "--max-age", "600s"]);
     let upstream = format!("http://{menu_addr}/api");
     let args = [
@@ -154,55 +85,70 @@ fn kill_9_then_restart_serves_from_disk() {
     let (relay, relay_addr) = spawn(&args);
     let (status, x, body) = get(&relay_addr, "/restaurant/");
     assert_eq!((status, x.as_str()), (200, "MISS"));
-    // The disk write happens just after the answer: wait until it is there.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !has_files(&dir.join("content-v2")) {
-        assert!(Instant::now() < deadline, "nothing written to {dir_s}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(200));
+    // The disk write happens just after the answer: wait until the entry is committed
+    // (its content in place and its index line written whole).
+    wait_until(Duration::from_secs(30), "the entry on disk", || {
+        entry_on_disk(dir.path())
+    });
     drop(relay); // SIGKILL
     drop(menu);
     let (_relay, relay_addr) = spawn(&args);
     let (status, x, again) = get(&relay_addr, "/restaurant/");
     assert_eq!((status, x.as_str()), (200, "HIT"));
     assert_eq!(again, body);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn has_files(dir: &std::path::Path) -> bool {
-    std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten().any(|e| {
-                let p = e.path();
-                if p.is_dir() {
-                    has_files(&p)
-                } else {
-                    true
-                }
-            })
+/// Whether the cacache directory `dir` holds a committed entry: content is written (to a
+/// temporary file renamed into place) before the index line, so a content file plus an
+/// index line whose JSON parses whole is an entry a restart can read.
+fn entry_on_disk(dir: &Path) -> bool {
+    let index_line_whole = files(&dir.join("index-v5")).iter().any(|f| {
+        let text = std::fs::read_to_string(f).unwrap_or_default();
+        text.lines().any(|l| {
+            l.split_once('\t')
+                .is_some_and(|(_, json)| serde_json::from_str::<serde_json::Value>(json).is_ok())
         })
-        .unwrap_or(false)
+    });
+    index_line_whole && !files(&dir.join("content-v2")).is_empty()
 }
+
+/// The files under `dir`, at any depth.
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// menu-api's --max-age in the stale test: long enough that two GETs in a row on a loaded
+/// machine fall within it (the last one must be a HIT).
+const MAX_AGE: Duration = Duration::from_secs(3);
 
 /// With `herd relay` in front of a separately started `herd menu-api`: stopping menu-api
-/// shows stale serving, starting it again recovers.
+/// shows stale serving, starting it again (on the port the first one reported) recovers.
 #[test]
 fn stale_while_menu_api_down_then_recovery() {
-    let port = free_port();
-    let menu_listen = format!("127.0.0.1:{port}");
-    let menu_args = ["menu-api", "--listen", &menu_listen, "--max-age", "1s"];
-    let (menu, _) = spawn(&menu_args);
-    let upstream = format!("http://{menu_listen}/api");
+    let max_age = format!("{}s", MAX_AGE.as_secs());
+    let (menu, menu_addr) = spawn(&["menu-api", "--listen", "127.0.0.1:0", "--max-age", &max_age]);
+    let upstream = format!("http://{menu_addr}/api");
     let (_relay, relay_addr) =
         spawn(&["relay", "--listen", "127.0.0.1:0", "--upstream", &upstream]);
     assert_eq!(get(&relay_addr, "/restaurant/linne-cafe/").1, "MISS");
+    // The entry was stored before this point: past MAX_AGE from here, it is stale.
+    let fetched = Instant::now();
     drop(menu);
-    std::thread::sleep(Duration::from_millis(1200));
+    std::thread::sleep((fetched + MAX_AGE + Duration::from_millis(200)) - Instant::now());
     let (status, x, body) = get(&relay_addr, "/restaurant/linne-cafe/");
     assert_eq!((status, x.as_str()), (200, "STALE"));
     assert!(body.contains("Linné Café"));
-    let (_menu, _) = spawn(&menu_args);
+    // The same port again: the relay's upstream URL names it.
+    let (_menu, _) = spawn(&["menu-api", "--listen", &menu_addr, "--max-age", &max_age]);
     let (status, x, _) = get(&relay_addr, "/restaurant/linne-cafe/");
     assert_eq!(status, 200);
     assert!(x == "REVALIDATED" || x == "MISS", "{x}");
@@ -213,52 +159,25 @@ fn stale_while_menu_api_down_then_recovery() {
 /// `herd dishes` works against it with no network.
 #[test]
 fn herd_up_serves_dishes() {
-    let node = free_port();
-    let relay_port = free_port();
-    let conf = std::env::temp_dir().join(format!("herd-cli-relay-up-{}.toml", std::process::id()));
-    std::fs::write(
-        &conf,
-        format!("[servers]\nSolo = \"127.0.0.1:{node}\"\n[herd]\nsecret = \"t\"\n"),
-    )
-    .unwrap();
-    let relay_listen = format!("127.0.0.1:{relay_port}");
-    let mut child = Command::new(HERD)
-        .args(["up", "--no-log", "--config"])
-        .arg(&conf)
-        .args([
+    let conf = herd_file(&["Solo"]);
+    let up = Up::start(
+        conf.path(),
+        &[
             "--relay-listen",
-            &relay_listen,
+            "127.0.0.1:0",
             "--menu-listen",
             "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let _up = Proc(child);
-    let mut table = String::new();
-    loop {
-        let mut line = String::new();
-        if out.read_line(&mut line).unwrap() == 0 || line.starts_with("Ctrl-C") {
-            break;
-        }
-        table.push_str(&line);
-    }
-    assert!(table.lines().any(|l| l.starts_with("menu-api")), "{table}");
-    assert!(
-        table
-            .lines()
-            .any(|l| l.starts_with("relay") && l.contains(&relay_listen)),
-        "{table}"
+        ],
     );
-    let relay = format!("http://{relay_listen}");
+    let table = &up.table;
+    assert!(table.lines().any(|l| l.starts_with("menu-api")), "{table}");
+    assert!(table.lines().any(|l| l.starts_with("relay")), "{table}");
+    let relay = format!("http://{}", up.listen("relay"));
     let (ok, list, err) = dishes(&["--relay", &relay]);
     assert!(ok, "{err}");
     assert!(list.contains("angstrom-grill"));
     let (ok, menu, _) = dishes(&["--relay", &relay, "--restaurant", "angstrom-grill"]);
     assert!(ok && menu.contains("Halloumi burger"), "{menu}");
-    let _ = std::fs::remove_file(&conf);
 }
 
 /// Help with examples on the three commands; bad flags give a one-line error.

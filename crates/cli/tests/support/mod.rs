@@ -115,11 +115,13 @@ pub(crate) fn watch<T: Send + 'static>(
                 Ok(0) | Err(_) => return,
                 Ok(_) => {}
             }
-            let found = tx
-                .as_ref()
-                .and_then(|_| pick(String::from_utf8_lossy(&line).trim_end()));
-            if let (Some(found), Some(tx)) = (found, tx.take()) {
-                let _ = tx.send(found);
+            if tx.is_none() {
+                continue; // found already: only draining
+            }
+            if let Some(found) = pick(String::from_utf8_lossy(&line).trim_end()) {
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(found);
+                }
             }
         }
     });
@@ -137,9 +139,10 @@ pub(crate) fn wait_until(limit: Duration, what: &str, mut done: impl FnMut() -> 
 }
 
 /// An address on 127.0.0.1 where nothing listens, for a URL that must point at a server
-/// that is down. No server can report such an address, so this binds port 0 and
-/// releases the port; nothing is ever started on it, and it stays free unless the kernel
-/// hands the same port to another socket meanwhile (rare; a test that then finds
+/// that is down (or for redis-server, which cannot bind port 0 and report the port; see
+/// `redis()` in pubsub_fault.rs for how it is kept from racing). No server can report
+/// such an address, so this binds port 0 and releases the port; it stays free unless the
+/// kernel hands the same port to another socket meanwhile (rare; a test that then finds
 /// something there fails, it does not pass wrongly).
 pub(crate) fn unused_addr() -> String {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");

@@ -9,18 +9,17 @@
 //! its own that is stopped (SIGTERM, then SIGKILL) and every container and image removed,
 //! pass or fail. Prints how long the build and the run took.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+mod support;
+
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
+use support::{get, listening_addr, HERD};
 
-const HERD: &str = env!("CARGO_BIN_EXE_herd");
 /// A cold static release build on a loaded 2-core machine took 10 minutes.
 const BUILD_LIMIT: Duration = Duration::from_secs(30 * 60);
 /// From `buildah run` to the relay's "listening on" line.
@@ -87,47 +86,6 @@ impl Drop for Built {
         }
         let _ = buildah().args(["rmi", "--force", &self.image]).output();
     }
-}
-
-/// The first line of `out` that says where its process listens, within `limit`; the
-/// rest of `out` is drained in the background so the process never blocks on it.
-fn listening_addr(out: impl Read + Send + 'static, limit: Duration) -> Option<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines() {
-            let Ok(line) = line else { return };
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                let addr = rest.split([',', ' ']).next().unwrap_or("").to_string();
-                let _ = tx.send(addr);
-            }
-        }
-    });
-    rx.recv_timeout(limit).ok()
-}
-
-/// A GET over plain TCP: (status, x-cache, body).
-fn get(addr: &str, path: &str) -> (u16, String, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let x = head
-        .lines()
-        .find_map(|l| l.strip_prefix("x-cache: "))
-        .unwrap_or("")
-        .to_string();
-    (status, x, body.to_string())
 }
 
 /// The uid a process named `herd` in process group `pgid` runs as (from /proc).

@@ -2,12 +2,14 @@
 //! remote Places provider does (issue 8: the Google API key leaked through reqwest's error
 //! text, which names the request URL, and the legacy API carries the key in the URL).
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-const HERD: &str = env!("CARGO_BIN_EXE_herd");
+use support::{addr_in, unused_addr, Proc, TempDir, HERD, START_LIMIT};
 const API_KEY: &str = "AIzaTEST-0123456789-key";
 const HERD_SECRET: &str = "herd-secret-9f8e7d";
 
@@ -24,11 +26,12 @@ enum Mode {
 
 /// A provider URL for `mode` (a fake on a thread answering any number of requests).
 fn provider(mode: Mode) -> String {
+    if let Mode::Refused = mode {
+        // A provider that is down: a port nothing listens on.
+        return format!("http://{}/nearby", unused_addr());
+    }
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/nearby", l.local_addr().unwrap());
-    if let Mode::Refused = mode {
-        return url; // dropped: nothing listens there any more
-    }
     std::thread::spawn(move || {
         for s in l.incoming() {
             let Ok(mut s) = s else { return };
@@ -51,10 +54,8 @@ fn provider(mode: Mode) -> String {
 /// and return everything it wrote anywhere.
 fn run_node(mode: Mode) -> String {
     let url = provider(mode);
-    let dir = std::env::temp_dir().join(format!("herd-secrets-{mode:?}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let config = dir.join("herd.toml");
+    let dir = TempDir::new(&format!("secrets-{mode:?}"));
+    let config = dir.path().join("herd.toml");
     std::fs::write(
         &config,
         format!(
@@ -63,25 +64,30 @@ fn run_node(mode: Mode) -> String {
         ),
     )
     .unwrap();
-    let mut node = Command::new(HERD)
+    let mut child = Command::new(HERD)
         .args(["node", "Solo", "--config"])
         .arg(&config)
         .arg("--log-dir")
-        .arg(dir.join("logs"))
+        .arg(dir.path().join("logs"))
         .env("GOOGLE_PLACES_API_KEY", API_KEY)
         .env("RUST_LOG", "debug")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdout = BufReader::new(node.stdout.take().unwrap());
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    // Read in the background from the start (debug logging must never fill the pipe).
+    let mut err = child.stderr.take().unwrap();
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = err.read_to_string(&mut text);
+        text
+    });
+    let mut node = Proc::new(child);
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
-    let addr = first
-        .split_whitespace()
-        .find(|w| w.starts_with("127.0.0.1:"))
-        .unwrap()
-        .trim_end_matches(',')
+    let addr = addr_in(&first)
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
         .to_string();
     let mut s = TcpStream::connect(&addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
@@ -95,22 +101,12 @@ fn run_node(mode: Mode) -> String {
         !replies.contains("\"OK\""),
         "{mode:?} should fail: {replies}"
     );
-    let killed = Command::new("kill")
-        .args(["-TERM", &node.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let _ = node.wait();
+    node.terminate();
+    node.wait_exit(START_LIMIT);
     let mut rest = String::new();
     stdout.read_to_string(&mut rest).unwrap();
-    let mut stderr = String::new();
-    node.stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    let log = std::fs::read_to_string(dir.join("logs/Solo.log")).unwrap_or_default();
-    let _ = std::fs::remove_dir_all(&dir);
+    let stderr = stderr.join().unwrap();
+    let log = std::fs::read_to_string(dir.path().join("logs/Solo.log")).unwrap_or_default();
     assert!(
         log.contains("\"event\":\"stopped\""),
         "{mode:?}: log incomplete:\n{log}"

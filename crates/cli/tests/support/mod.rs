@@ -85,9 +85,15 @@ pub(crate) fn spawn(args: &[&str]) -> (Proc, String) {
         .expect("start herd");
     let out = child.stdout.take().expect("piped stdout");
     let proc = Proc(child);
-    let addr = watch(out, START_LIMIT, |l| addr_in(l).map(str::to_string))
+    let addr = listening_addr(out, START_LIMIT)
         .unwrap_or_else(|| panic!("herd {args:?} did not say where it listens"));
     (proc, addr)
+}
+
+/// The address in the first "listening on" line of `out` within `limit` (the rest of
+/// `out` is drained, see [`watch`]).
+pub(crate) fn listening_addr(out: impl Read + Send + 'static, limit: Duration) -> Option<String> {
+    watch(out, limit, |l| addr_in(l).map(str::to_string))
 }
 
 /// The address in a "NAME listening on ADDR, ..." line.

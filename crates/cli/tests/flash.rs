@@ -1,66 +1,21 @@
 //! One conformance suite over the eight server models. Each case runs once per model
 //! (`model_test!`, in the style of ripgrep's `rgtest!`), against its own `herd flash`
-//! process on 127.0.0.1:0 (see `flash/support.rs` for why a process). One case for every
-//! model: `cargo test -p herd-cli --test flash pipelining`; every case for one model:
-//! `cargo test -p herd-cli --test flash epoll_pool`.
+//! process on 127.0.0.1:0 (see `flash/support.rs` for why a process). This file: the
+//! protocol cases, and `herd flash`'s own help, errors and `compare`; the cases that
+//! depend on time (concurrency, timeouts, limits, SIGTERM) are in `flash_timing.rs`. One
+//! case for every model: `cargo test -p herd-cli --test flash pipelining`; every case for
+//! one model: `cargo test -p herd-cli --test flash --test flash_timing epoll_pool`.
 
-#[path = "flash/support.rs"]
 mod support;
+#[macro_use]
+#[path = "flash/support.rs"]
+mod flash_support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use flash::Model;
-use support::*;
-
-/// `model_test!(name, flags, |srv| { ... })`: a module `name` with one test per model,
-/// each starting `herd flash --model M` with `flags` and running the body against it.
-macro_rules! model_test {
-    ($name:ident, $flags:expr, |$srv:ident| $body:block) => {
-        mod $name {
-            use super::*;
-
-            fn case($srv: &mut Server) $body
-
-            fn run(model: Model) {
-                let mut srv = Server::start(model, $flags);
-                case(&mut srv);
-            }
-
-            #[test]
-            fn sequential() {
-                run(Model::Sequential)
-            }
-            #[test]
-            fn fork() {
-                run(Model::Fork)
-            }
-            #[test]
-            fn thread() {
-                run(Model::Thread)
-            }
-            #[test]
-            fn epoll() {
-                run(Model::Epoll)
-            }
-            #[test]
-            fn epoll_pool() {
-                run(Model::EpollPool)
-            }
-            #[test]
-            fn prefork() {
-                run(Model::Prefork)
-            }
-            #[test]
-            fn worker() {
-                run(Model::Worker)
-            }
-            #[test]
-            fn tokio() {
-                run(Model::Tokio)
-            }
-        }
-    };
-}
+use flash_support::*;
+use support::HERD;
 
 // The index page is served for `/`, with its content type.
 model_test!(index, &[], |srv| {
@@ -244,190 +199,6 @@ model_test!(te_with_cl_closes, &[], |srv| {
     );
     assert!(s.closed_within(Duration::from_secs(3)));
 });
-
-// 20 concurrent clients are answered while one client sits idle on a connection; the
-// sequential model, by design, serves them only once the idle one is timed out.
-model_test!(
-    concurrent_while_one_idles,
-    &["--header-timeout", "6s"],
-    |srv| {
-        let _idle = srv.connect();
-        std::thread::sleep(Duration::from_millis(200));
-        let start = Instant::now();
-        let addr = srv.addr;
-        let clients: Vec<_> = (0..20)
-            .map(|_| {
-                std::thread::spawn(move || {
-                    let mut s = Client::connect(addr);
-                    s.send("GET /small.html HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
-                    s.response(false).status
-                })
-            })
-            .collect();
-        for c in clients {
-            assert_eq!(c.join().unwrap(), 200);
-        }
-        let took = start.elapsed();
-        if srv.model == Model::Sequential {
-            assert!(
-                took >= Duration::from_secs(4),
-                "sequential served others while one idled: {took:?}"
-            );
-        } else {
-            assert!(took < Duration::from_secs(4), "{} took {took:?}", srv.model);
-        }
-    }
-);
-
-// /app/slow blocks other connections exactly in the models that say so.
-model_test!(slow_blocks_where_the_model_says, &[], |srv| {
-    let addr = srv.addr;
-    let slow = std::thread::spawn(move || {
-        let mut s = Client::connect(addr);
-        s.send("GET /app/slow?ms=3000 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
-        s.response(false).status
-    });
-    std::thread::sleep(Duration::from_millis(400));
-    let start = Instant::now();
-    assert_eq!(srv.get("/app/hello").status, 200);
-    let waited = start.elapsed();
-    if srv.model.slow_blocks_others() {
-        assert!(
-            waited >= Duration::from_millis(1500),
-            "{} did not block: {waited:?}",
-            srv.model
-        );
-    } else {
-        assert!(
-            waited < Duration::from_millis(1500),
-            "{} blocked: {waited:?}",
-            srv.model
-        );
-    }
-    assert_eq!(slow.join().unwrap(), 200);
-});
-
-// A client trickling its head (slowloris) is cut off at the header timeout with 408.
-model_test!(slowloris_is_cut_off, &[], |srv| {
-    let mut s = srv.connect();
-    s.send("GET /small.html HTTP/1.1\r\n");
-    let mut w = s.stream.try_clone().unwrap();
-    let trickle = std::thread::spawn(move || {
-        for i in 0..40 {
-            std::thread::sleep(Duration::from_millis(200));
-            if std::io::Write::write_all(&mut w, format!("X-{i}: y\r\n").as_bytes()).is_err() {
-                return;
-            }
-        }
-    });
-    let start = Instant::now();
-    let r = s.try_response(false);
-    let took = start.elapsed();
-    assert!(
-        took < Duration::from_secs(5),
-        "still reading after {took:?}"
-    );
-    if let Ok(r) = r {
-        assert_eq!(r.status, 408);
-    }
-    let _ = trickle.join();
-});
-
-// An idle keep-alive connection is closed after the idle timeout.
-model_test!(idle_keep_alive_closed, &["--idle-timeout", "1s"], |srv| {
-    let mut s = srv.connect();
-    s.send("GET /small.html HTTP/1.1\r\nHost: t\r\n\r\n");
-    assert_eq!(s.response(false).status, 200);
-    let start = Instant::now();
-    assert!(s.closed_within(Duration::from_secs(5)));
-    assert!(start.elapsed() >= Duration::from_millis(800));
-});
-
-// At --max-connections 2, a third connection is not served until one of the two leaves
-// (sequential holds one by design; tokio answers 503 from an overflow slot instead of
-// leaving it in the accept queue).
-model_test!(
-    connection_limit,
-    &[
-        "--max-connections",
-        "2",
-        "--header-timeout",
-        "10s",
-        "--idle-timeout",
-        "10s"
-    ],
-    |srv| {
-        let cap = if srv.model == Model::Sequential { 1 } else { 2 };
-        let mut held = Vec::new();
-        for _ in 0..cap {
-            let mut s = srv.connect();
-            s.send("GET /small.html HTTP/1.1\r\nHost: t\r\n\r\n");
-            assert_eq!(s.response(false).status, 200);
-            held.push(s);
-        }
-        let mut extra = srv.connect();
-        extra.send("GET /small.html HTTP/1.1\r\nHost: t\r\n\r\n");
-        extra.read_timeout(Duration::from_millis(800));
-        let refused = match extra.try_response(false) {
-            Ok(r) => {
-                assert_eq!(
-                    (srv.model, r.status),
-                    (Model::Tokio, 503),
-                    "served past the limit"
-                );
-                true
-            }
-            Err(_) => false,
-        };
-        drop(held.pop());
-        if refused {
-            // The slot is free once the server has seen the close: retry briefly.
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while srv.get("/small.html").status != 200 {
-                assert!(Instant::now() < deadline, "no slot freed");
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        } else {
-            extra.read_timeout(Duration::from_secs(10));
-            assert_eq!(extra.response(false).status, 200);
-        }
-    }
-);
-
-// SIGTERM: the request in progress is finished, the server exits 0, and no process it
-// started (children, CGI scripts) is left, running or zombie.
-model_test!(graceful_sigterm, &[], |srv| {
-    assert_eq!(srv.get("/cgi-bin/hello.sh").status, 200);
-    for _ in 0..3 {
-        assert_eq!(srv.get("/small.html").status, 200);
-    }
-    std::thread::sleep(Duration::from_millis(400));
-    let zombies: Vec<_> = children(srv.pid())
-        .into_iter()
-        .filter(|(_, st)| *st == 'Z')
-        .collect();
-    assert!(zombies.is_empty(), "zombies while running: {zombies:?}");
-    let addr = srv.addr;
-    let slow = std::thread::spawn(move || {
-        let mut s = Client::connect(addr);
-        s.send("GET /app/slow?ms=1000 HTTP/1.1\r\nHost: t\r\n\r\n");
-        s.response(false).status
-    });
-    std::thread::sleep(Duration::from_millis(300));
-    let procs = tree(srv.pid());
-    let status = srv.terminate();
-    assert!(status.success(), "{}: exit {status:?}", srv.model);
-    assert_eq!(slow.join().unwrap(), 200);
-    std::thread::sleep(Duration::from_millis(200));
-    let left: Vec<_> = procs.into_iter().filter(|p| alive(*p)).collect();
-    assert!(
-        left.is_empty(),
-        "{}: processes left after exit: {left:?}",
-        srv.model
-    );
-});
-
-const HERD: &str = env!("CARGO_BIN_EXE_herd");
 
 /// `herd flash --help` and `herd flash compare --help` show examples.
 #[test]

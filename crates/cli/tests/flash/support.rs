@@ -4,6 +4,11 @@
 //! fork, prefork and worker models fork, which is sound only in a single-threaded process
 //! (the test harness has many threads), and a process of its own also lets each test
 //! send it SIGTERM and check what it leaves behind.
+//!
+//! Also `model_test!`, which flash.rs and flash_timing.rs both expand their cases with.
+
+// flash.rs and flash_timing.rs each use a subset.
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -17,7 +22,7 @@ use http_wire::Response;
 use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
 
-const HERD: &str = env!("CARGO_BIN_EXE_herd");
+use crate::support::HERD;
 
 /// A running `herd flash` and the root it serves.
 pub(crate) struct Server {
@@ -100,17 +105,18 @@ impl Server {
         c.response(false)
     }
 
-    /// SIGTERM; the exit status once it has stopped (panics after 10 s).
+    /// SIGTERM; the exit status once it has stopped (panics after 30 s: well past any
+    /// --grace the tests give, on a loaded machine).
     pub(crate) fn terminate(&mut self) -> std::process::ExitStatus {
         kill(Pid::from_raw(self.pid() as i32), Signal::SIGTERM).expect("SIGTERM");
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
                 return status;
             }
             assert!(
                 Instant::now() < deadline,
-                "{}: still running 10 s after SIGTERM",
+                "{}: still running 30 s after SIGTERM",
                 self.model
             );
             std::thread::sleep(Duration::from_millis(10));
@@ -277,4 +283,54 @@ pub(crate) fn tree(pid: u32) -> Vec<u32> {
 /// Whether a process still exists (not even as a zombie).
 pub(crate) fn alive(pid: u32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// `model_test!(name, flags, |srv| { ... })`: a module `name` with one test per model,
+/// each starting `herd flash --model M` with `flags` and running the body against it.
+macro_rules! model_test {
+    ($name:ident, $flags:expr, |$srv:ident| $body:block) => {
+        mod $name {
+            use super::*;
+
+            fn case($srv: &mut Server) $body
+
+            fn run(model: Model) {
+                let mut srv = Server::start(model, $flags);
+                case(&mut srv);
+            }
+
+            #[test]
+            fn sequential() {
+                run(Model::Sequential)
+            }
+            #[test]
+            fn fork() {
+                run(Model::Fork)
+            }
+            #[test]
+            fn thread() {
+                run(Model::Thread)
+            }
+            #[test]
+            fn epoll() {
+                run(Model::Epoll)
+            }
+            #[test]
+            fn epoll_pool() {
+                run(Model::EpollPool)
+            }
+            #[test]
+            fn prefork() {
+                run(Model::Prefork)
+            }
+            #[test]
+            fn worker() {
+                run(Model::Worker)
+            }
+            #[test]
+            fn tokio() {
+                run(Model::Tokio)
+            }
+        }
+    };
 }

@@ -144,6 +144,19 @@ pub(crate) fn wait_until(limit: Duration, what: &str, mut done: impl FnMut() -> 
     }
 }
 
+/// Poll `check` every 20 ms until it is `Ok`; panics with its last error if it is not
+/// within `limit`.
+pub(crate) fn wait_ok(limit: Duration, mut check: impl FnMut() -> Result<(), String>) {
+    let deadline = Instant::now() + limit;
+    loop {
+        match check() {
+            Ok(()) => return,
+            Err(e) => assert!(Instant::now() < deadline, "{e} (for {limit:?})"),
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// An address on 127.0.0.1 where nothing listens, for a URL that must point at a server
 /// that is down (or for redis-server, which cannot bind port 0 and report the port; see
 /// `redis()` in pubsub_fault.rs for how it is kept from racing). No server can report

@@ -8,17 +8,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{herd_file, spawn, TempFile, Up, HERD};
-
-/// `herd up`'s other services on port 0, so tests never collide with a running stack.
-const FREE_PORTS: [&str; 6] = [
-    "--relay-listen",
-    "127.0.0.1:0",
-    "--menu-listen",
-    "127.0.0.1:0",
-    "--pubsub-listen",
-    "127.0.0.1:0",
-];
+use support::{herd_file, spawn, succeed, TempFile, Up, HERD, UP_ON_PORT_0};
 
 /// `herd --help` lists exactly the subcommands that exist, with examples.
 #[test]
@@ -87,7 +77,7 @@ fn one_line_errors() {
 #[test]
 fn up_serves_and_stops_on_sigterm() {
     let file = herd_file(&["Alpha", "Beta"]);
-    let mut up = Up::start(file.path(), &FREE_PORTS);
+    let mut up = Up::start(file.path(), &UP_ON_PORT_0);
     let table = up.table.clone();
     assert!(table.contains("Alpha") && table.contains("Beta"), "{table}");
     let beta = up.listen("Beta");
@@ -109,25 +99,17 @@ fn load_json_against_node() {
     let file = herd_file(&["Solo"]);
     let config = file.path().display().to_string();
     let (_node, addr) = spawn(&["node", "Solo", "--no-log", "--config", &config]);
-    let out = Command::new(HERD)
-        .args([
-            "load",
-            &format!("herd://{addr}"),
-            "--protocol",
-            "herd",
-            "-c",
-            "4",
-            "-n",
-            "200",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = succeed(Command::new(HERD).args([
+        "load",
+        &format!("herd://{addr}"),
+        "--protocol",
+        "herd",
+        "-c",
+        "4",
+        "-n",
+        "200",
+        "--json",
+    ]));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["requests"], 200);
     assert!(v["latency_ms"]["p99"].is_f64());
@@ -150,7 +132,7 @@ fn up_reports_a_failed_start_at_once() {
     let started = Instant::now();
     let out = Command::new(HERD)
         .args(["up", "--no-log"])
-        .args(FREE_PORTS)
+        .args(UP_ON_PORT_0)
         .arg("--config")
         .arg(file.path())
         .env("RUST_LOG", "off")

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use flash::Model;
 use flash_support::*;
-use support::HERD;
+use support::{succeed, HERD};
 
 // The index page is served for `/`, with its content type.
 model_test!(index, &[], |srv| {
@@ -276,30 +276,25 @@ fn compare_writes_table_and_chart() {
         dir.path().join("c.svg"),
         dir.path().join("c.json"),
     );
-    let out = std::process::Command::new(HERD)
-        .args([
-            "flash",
-            "compare",
-            "--models",
-            "epoll,thread",
-            "--mixes",
-            "small,slow",
-            "--connections",
-            "1,4",
-        ])
-        .args(["-d", "300ms", "--warmup", "100ms", "--nginx", "none"])
-        .arg("--out")
-        .arg(&md)
-        .arg("--chart")
-        .arg(&svg)
-        .arg("--json")
-        .arg(&json)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        std::process::Command::new(HERD)
+            .args([
+                "flash",
+                "compare",
+                "--models",
+                "epoll,thread",
+                "--mixes",
+                "small,slow",
+                "--connections",
+                "1,4",
+            ])
+            .args(["-d", "300ms", "--warmup", "100ms", "--nginx", "none"])
+            .arg("--out")
+            .arg(&md)
+            .arg("--chart")
+            .arg(&svg)
+            .arg("--json")
+            .arg(&json),
     );
     let table = std::fs::read_to_string(&md).unwrap();
     for want in [

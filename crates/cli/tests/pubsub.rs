@@ -6,7 +6,7 @@ mod support;
 
 use std::process::Command;
 
-use support::{herd_file, Client, Up, HERD};
+use support::{herd_file, Client, Up, HERD, UP_ON_PORT_0};
 
 /// `herd pubsub --help` shows the contract and examples; bad flags are one-line errors.
 #[test]
@@ -58,17 +58,7 @@ fn help_and_errors() {
 #[test]
 fn herd_up_serves_pubsub() {
     let conf = herd_file(&["Solo"]);
-    let mut up = Up::start(
-        conf.path(),
-        &[
-            "--relay-listen",
-            "127.0.0.1:0",
-            "--menu-listen",
-            "127.0.0.1:0",
-            "--pubsub-listen",
-            "127.0.0.1:0",
-        ],
-    );
+    let mut up = Up::start(conf.path(), &UP_ON_PORT_0);
     let table = &up.table;
     assert!(
         table

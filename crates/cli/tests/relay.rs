@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{get, herd_file, spawn, unused_addr, wait_until, TempDir, Up, HERD};
+use support::{get, herd_file, spawn, unused_addr, wait_until, TempDir, Up, HERD, UP_ON_PORT_0};
 
 fn dishes(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(HERD)
@@ -160,15 +160,7 @@ fn stale_while_menu_api_down_then_recovery() {
 #[test]
 fn herd_up_serves_dishes() {
     let conf = herd_file(&["Solo"]);
-    let up = Up::start(
-        conf.path(),
-        &[
-            "--relay-listen",
-            "127.0.0.1:0",
-            "--menu-listen",
-            "127.0.0.1:0",
-        ],
-    );
+    let up = Up::start(conf.path(), &UP_ON_PORT_0);
     let table = &up.table;
     assert!(table.lines().any(|l| l.starts_with("menu-api")), "{table}");
     assert!(table.lines().any(|l| l.starts_with("relay")), "{table}");

@@ -20,7 +20,7 @@ pub(crate) use up::Up;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -198,27 +198,48 @@ impl Drop for TempDir {
     }
 }
 
-/// A file holding `text`, removed on drop.
-pub(crate) struct TempFile(PathBuf);
+/// A file holding `text`, in a directory of its own; both removed on drop.
+pub(crate) struct TempFile {
+    _dir: TempDir,
+    path: PathBuf,
+}
 
 impl TempFile {
-    /// Write it, named after `tag`.
-    pub(crate) fn new(tag: &str, text: &str) -> TempFile {
-        let p = unique(tag);
-        std::fs::write(&p, text).expect("write a temp file");
-        TempFile(p)
+    /// Write it, named `name`.
+    pub(crate) fn new(name: &str, text: &str) -> TempFile {
+        let dir = TempDir::new("file");
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write a temp file");
+        TempFile { _dir: dir, path }
     }
 
     /// Where it is.
     pub(crate) fn path(&self) -> &Path {
-        &self.0
+        &self.path
     }
 }
 
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
+/// `herd up`'s other services on port 0 (they would default to fixed ports), so tests
+/// never collide with each other or a running stack.
+pub(crate) const UP_ON_PORT_0: [&str; 6] = [
+    "--relay-listen",
+    "127.0.0.1:0",
+    "--menu-listen",
+    "127.0.0.1:0",
+    "--pubsub-listen",
+    "127.0.0.1:0",
+];
+
+/// Run `cmd` to the end; its output, once it has exited 0 (else panics with its stderr).
+pub(crate) fn succeed(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("run the command");
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 /// A herd file whose servers `names` all listen on port 0 (the binary binds and reports

@@ -55,12 +55,7 @@ model_test!(
 // request (5 s) gets 1 s to be under way; a blocked GET then waits about 4 s, one that
 // is not blocked gets 2.5 s.
 model_test!(slow_blocks_where_the_model_says, &[], |srv| {
-    let addr = srv.addr;
-    let slow = std::thread::spawn(move || {
-        let mut s = Client::connect(addr);
-        s.send("GET /app/slow?ms=5000 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
-        s.response(false).status
-    });
+    let slow = slow_request(srv.addr, 5000, true);
     std::thread::sleep(Duration::from_millis(1000));
     let start = Instant::now();
     assert_eq!(srv.get("/app/hello").status, 200);
@@ -192,12 +187,7 @@ model_test!(graceful_sigterm, &["--grace", "10s"], |srv| {
             Err(format!("zombies while running: {zombies:?}"))
         }
     });
-    let addr = srv.addr;
-    let slow = std::thread::spawn(move || {
-        let mut s = Client::connect(addr);
-        s.send("GET /app/slow?ms=3000 HTTP/1.1\r\nHost: t\r\n\r\n");
-        s.response(false).status
-    });
+    let slow = slow_request(srv.addr, 3000, false);
     std::thread::sleep(Duration::from_millis(1000));
     let procs = tree(srv.pid());
     let status = srv.terminate();

@@ -243,6 +243,19 @@ impl Client {
     }
 }
 
+/// `GET /app/slow?ms=MS` on a new connection (`Connection: close` if `close`, else
+/// keep-alive), on a thread of its own: its status once it is answered.
+pub(crate) fn slow_request(addr: SocketAddr, ms: u64, close: bool) -> std::thread::JoinHandle<u16> {
+    let connection = if close { "Connection: close\r\n" } else { "" };
+    std::thread::spawn(move || {
+        let mut s = Client::connect(addr);
+        s.send(&format!(
+            "GET /app/slow?ms={ms} HTTP/1.1\r\nHost: t\r\n{connection}\r\n"
+        ));
+        s.response(false).status
+    })
+}
+
 pub(crate) fn header<'a>(r: &'a Response, name: &str) -> Option<&'a str> {
     http_wire::header(&r.headers, name).and_then(|v| std::str::from_utf8(v).ok())
 }

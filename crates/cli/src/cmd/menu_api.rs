@@ -53,8 +53,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let signal = netkit::signal::ctrl_c_or_term();
         println!("menu-api listening on {}", listener.local_addr()?);
-        relay::menu::run(listener, cfg, netkit::signal::ctrl_c_or_term()).await?;
+        relay::menu::run(listener, cfg, signal).await?;
         println!("stopped");
         Ok(())
     })

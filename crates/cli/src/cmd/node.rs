@@ -33,13 +33,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         let peers: Vec<String> = cfg.peers.iter().map(|p| p.name.clone()).collect();
         let name = cfg.name.clone();
         let server = herd_node::Server::new(cfg)?;
+        let signal = netkit::signal::ctrl_c_or_term();
         println!(
             "{name} listening on {listen}, linked to {}",
             peers.join(", ")
         );
-        server
-            .run(listener, netkit::signal::ctrl_c_or_term())
-            .await?;
+        server.run(listener, signal).await?;
         println!("stopped");
         Ok(())
     })

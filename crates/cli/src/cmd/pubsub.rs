@@ -100,9 +100,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         let server = pubsub::Server::connect(config)
             .await
             .with_context(|| format!("cannot start pubsub with store {}", args.store))?;
-        println!("pubsub listening on {addr}, store {}", args.store);
         let stop = netkit::Shutdown::new();
         stop.trigger_on(netkit::signal::ctrl_c_or_term());
+        println!("pubsub listening on {addr}, store {}", args.store);
         server.serve(listener, stop).await;
         println!("stopped");
         Ok(())

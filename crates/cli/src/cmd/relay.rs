@@ -113,6 +113,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             None => None,
         };
         let relay = relay::Relay::new(cfg).await?;
+        let signal = netkit::signal::ctrl_c_or_term();
         println!(
             "relay listening on {}, upstream {}{}",
             listener.local_addr()?,
@@ -122,7 +123,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
                 None => String::new(),
             }
         );
-        relay::server::serve(relay, listener, admin, netkit::signal::ctrl_c_or_term()).await;
+        relay::server::serve(relay, listener, admin, signal).await;
         println!("stopped");
         Ok(())
     })

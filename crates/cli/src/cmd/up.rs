@@ -41,12 +41,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         sup.add(pubsub_service(args.pubsub_listen));
         let stop = Shutdown::new();
         let started = sup.start(&stop).await?;
+        // Installed before the table says we are up, so a signal right after it is graceful.
+        let signal = netkit::signal::ctrl_c_or_term();
         print!("{}", started.table("detail"));
         if let Some(dir) = args.herd.log_dir() {
             println!("logs: {}/<name>.log", dir.display());
         }
         println!("Ctrl-C to stop");
-        started.run(netkit::signal::ctrl_c_or_term()).await?;
+        started.run(signal).await?;
         println!("stopped");
         Ok(())
     })
